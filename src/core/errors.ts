@@ -1,0 +1,48 @@
+// Every failure crossroot reports has a stable `code`; tests assert codes,
+// never prose. Messages follow one style: action first, details after a
+// colon, values quoted ("read ELF header: file is truncated at byte '12'").
+
+export const ERROR_CODES = {
+  USAGE: 'bad command-line usage',
+  NOT_FOUND: 'a path does not exist',
+  NOT_A_FILE: 'a path is not a regular file',
+  IO: 'an I/O operation failed',
+  ELF_NOT_ELF: 'the bytes are not an ELF file',
+  ELF_TRUNCATED: 'an ELF structure ends past the end of the file',
+  ELF_MALFORMED: 'an ELF field holds an impossible value',
+  UNKNOWN_ARCH: 'an architecture name is not in the catalog',
+  BINFMT_NOT_MOUNTED: 'no binfmt_misc instance is mounted where expected',
+  BINFMT_READ: 'a binfmt_misc entry could not be read or parsed',
+  SPAWN: 'a process could not be started',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ErrorOptions {
+  readonly hint?: string | undefined;
+  readonly cause?: unknown;
+}
+
+export class CrossrootError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CrossrootError';
+    this.code = code;
+    this.hint = options.hint;
+  }
+}
+
+/** A mistake in how crossroot was called: exit status 2. */
+export class UsageError extends CrossrootError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('USAGE', message, options);
+    this.name = 'UsageError';
+  }
+}
+
+export function isCrossrootError(value: unknown): value is CrossrootError {
+  return value instanceof CrossrootError;
+}

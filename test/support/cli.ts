@@ -1,0 +1,33 @@
+// Runs the CLI in-process with captured output, as a user would call it.
+import { main } from '../../src/cli/main.ts';
+
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export async function runCli(argv: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: (text) => { stdout += text; },
+    stderr: (text) => { stderr += text; },
+    stdoutIsTTY: false,
+    env: { ...process.env, ...options.env },
+    cwd: options.cwd ?? process.cwd(),
+  });
+  return { code, stdout, stderr };
+}
+
+/** Runs the CLI and parses its --json output. */
+export async function runCliJson<T = unknown>(argv: readonly string[], options: { cwd?: string } = {}): Promise<CliRun & { json: T }> {
+  const result = await runCli([...argv, '--json'], options);
+  let json: T;
+  try {
+    json = JSON.parse(result.stdout) as T;
+  } catch {
+    throw new Error(`crossroot ${argv.join(' ')} --json printed no JSON (exit ${result.code}): ${result.stdout}${result.stderr}`);
+  }
+  return { ...result, json };
+}
