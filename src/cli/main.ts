@@ -1,5 +1,6 @@
 // The command-line entry: argv and an Io in, an exit status out.
 // 0 success, 1 failure (any partial failure counts), 2 usage error.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import type { CliContext, Io } from './context.ts';
 import { reportError } from './context.ts';
@@ -9,7 +10,8 @@ import { registerExplain } from './commands/explain.ts';
 import { registerScan } from './commands/scan.ts';
 import { registerBinfmt } from './commands/binfmt.ts';
 
-export const VERSION = '0.1.0';
+/** From package.json: two levels up from both src/cli and dist/cli. */
+export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export function buildProgram(context: CliContext): Command {
   const { io } = context;

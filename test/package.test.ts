@@ -1,0 +1,32 @@
+// `npm pack` produces a package that installs globally and runs, as a user
+// would install it: a prefix of its own, the bin on that prefix's PATH.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runProcess } from '../src/runner/process.ts';
+
+test('the packed tarball installs globally and its crossroot bin runs', { timeout: 300_000 }, async () => {
+  const work = mkdtempSync(join(tmpdir(), 'crossroot-pack-'));
+  try {
+    const pack = await runProcess(['npm', 'pack', '--pack-destination', work, '--json'], { timeoutMs: 240_000 });
+    assert.equal(pack.exitCode, 0, pack.stderr);
+    const [tarball] = readdirSync(work).filter((name) => name.endsWith('.tgz'));
+    assert.ok(tarball, 'npm pack wrote no tarball');
+    const files = (JSON.parse(pack.stdout) as [{ files: { path: string }[] }])[0].files.map((file) => file.path);
+    assert.ok(files.includes('dist/cli/bin.js'));
+    assert.ok(!files.some((path) => path.includes('.test.')), 'tests must not be packed');
+    const prefix = join(work, 'prefix');
+    const install = await runProcess(['npm', 'install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', join(work, tarball)], { timeoutMs: 240_000 });
+    assert.equal(install.exitCode, 0, install.stderr);
+    const version = await runProcess([join(prefix, 'bin', 'crossroot'), '--version']);
+    assert.equal(version.exitCode, 0, version.stderr);
+    assert.match(version.stdout, /^\d+\.\d+\.\d+/);
+    const inspect = await runProcess([join(prefix, 'bin', 'crossroot'), 'inspect', process.execPath, '--json']);
+    assert.equal(inspect.exitCode, 0, inspect.stderr);
+    assert.equal((JSON.parse(inspect.stdout) as [{ kind: string }])[0].kind, 'elf');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
