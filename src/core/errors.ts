@@ -13,7 +13,9 @@ export const ERROR_CODES = {
   UNKNOWN_ARCH: 'an architecture name is not in the catalog',
   BINFMT_NOT_MOUNTED: 'no binfmt_misc instance is mounted where expected',
   BINFMT_READ: 'a binfmt_misc entry could not be read or parsed',
+  BINFMT_RULE: 'a binfmt_misc register string or entry is invalid',
   SPAWN: 'a process could not be started',
+  SYMLINK_LOOP: 'too many symbolic links while resolving a path (ELOOP)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

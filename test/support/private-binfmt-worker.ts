@@ -1,6 +1,7 @@
 // Runs inside `unshare --user --map-root-user --mount`: see private-binfmt.ts.
-import { closeSync, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
+import { closeSync, openSync, opendirSync, readFileSync, writeSync } from 'node:fs';
 import { runProcess } from '../../src/runner/process.ts';
+import { readInstance } from '../../src/kernel/binfmt-fs.ts';
 import { runCli } from './cli.ts';
 import { parsePrintedArgs } from './probes.ts';
 import type { OpResult, PrivateOp } from './private-binfmt.ts';
@@ -17,7 +18,7 @@ function errnoOf(error: unknown): string {
 function writeOnce(path: string, data: string): string | null {
   let fd: number | undefined;
   try {
-    fd = openSync(path, 'w');
+    fd = openSync(Buffer.from(path, 'latin1'), 'w');
     const bytes = Buffer.from(data, 'latin1');
     const written = writeSync(fd, bytes, 0, bytes.length);
     return written === bytes.length ? null : 'ESHORTWRITE';
@@ -26,6 +27,20 @@ function writeOnce(path: string, data: string): string | null {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** readdirSync sorts; the kernel's own order (newest entry first) needs opendir. */
+function listInKernelOrder(dir: string): string[] {
+  const handle = opendirSync(dir, { encoding: 'buffer' as BufferEncoding });
+  const names: string[] = [];
+  try {
+    for (let entry = handle.readSync(); entry !== null; entry = handle.readSync()) {
+      names.push(Buffer.from(entry.name as unknown as Buffer).toString('latin1'));
+    }
+  } finally {
+    handle.closeSync();
+  }
+  return names;
 }
 
 const mount = await runProcess(['mount', '-t', 'binfmt_misc', 'none', job.dir]);
@@ -43,15 +58,20 @@ for (const op of job.ops) {
     case 'write':
       results.push({ op: op.op, errno: writeOnce(`${job.dir}/${op.name}`, op.data) });
       break;
+    case 'readInstance': {
+      const instance = readInstance(job.dir);
+      results.push({ op: op.op, errno: null, names: instance.entries.map((entry) => entry.name), order: instance.order });
+      break;
+    }
     case 'read':
       try {
-        results.push({ op: op.op, errno: null, text: readFileSync(`${job.dir}/${op.name}`, 'latin1') });
+        results.push({ op: op.op, errno: null, text: readFileSync(Buffer.from(`${job.dir}/${op.name}`, 'latin1'), 'latin1') });
       } catch (error) {
         results.push({ op: op.op, errno: errnoOf(error) });
       }
       break;
     case 'list':
-      results.push({ op: op.op, errno: null, names: readdirSync(job.dir) });
+      results.push({ op: op.op, errno: null, names: listInKernelOrder(job.dir) });
       break;
     case 'exec': {
       const argv = [job.execProbe];
@@ -72,7 +92,8 @@ for (const op of job.ops) {
       break;
     }
     case 'cli': {
-      const run = await runCli(op.argv);
+      // '{binfmt-dir}' stands for where the instance is mounted (known only here).
+      const run = await runCli(op.argv.map((arg) => arg.replaceAll('{binfmt-dir}', job.dir)));
       results.push({ op: op.op, errno: null, exitCode: run.code, stdout: run.stdout, stderr: run.stderr });
       break;
     }

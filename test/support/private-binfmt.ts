@@ -18,7 +18,9 @@
 // the result has `errno` when execve failed, or the exit status and output of
 // whatever ran, with `printed` decoded when that was argv-printer.
 // `cli` runs crossroot's main() inside the namespace, where the instance is
-// visible at `dir`.
+// visible at `dir`; the text '{binfmt-dir}' in its argv is replaced by `dir`.
+// `list` gives the kernel's readdir order (newest entry first on 6.x);
+// `readInstance` runs crossroot's own reader on the instance.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -30,6 +32,7 @@ export type PrivateOp =
   | { readonly op: 'register'; readonly data: string }
   | { readonly op: 'read'; readonly name: string }
   | { readonly op: 'list' }
+  | { readonly op: 'readInstance' }
   | { readonly op: 'write'; readonly name: string; readonly data: string }
   | { readonly op: 'exec'; readonly path: string; readonly argv: readonly string[]; readonly chroot?: string; readonly cwd?: string }
   | { readonly op: 'cli'; readonly argv: readonly string[] };
@@ -40,8 +43,10 @@ export interface OpResult {
   readonly errno: string | null;
   /** read: the entry file's text. */
   readonly text?: string;
-  /** list: directory entries in readdir order (register and status included). */
+  /** list: directory entries in readdir order (register and status included); readInstance: entry names in matching order. */
   readonly names?: string[];
+  /** readInstance: how the order was recovered. */
+  readonly order?: string;
   /** exec/cli */
   readonly exitCode?: number | null;
   readonly signal?: string | null;
