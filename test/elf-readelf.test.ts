@@ -156,7 +156,7 @@ function compare(path: string, elf: ElfFile, theirs: ReadelfFacts): string[] {
   check('rpath', elf.rpath, theirs.rpath);
   check('DF_1_PIE', elf.flags1 !== null && (elf.flags1 & DF_1_PIE) !== 0, theirs.flags1Pie);
   check('buildId', elf.buildId, theirs.buildId);
-  if (theirs.type === 'EXEC' || theirs.type === 'DYN') check('static', elf.static, theirs.interpreter === null);
+  if (theirs.type === 'EXEC' || theirs.type === 'DYN') check('static', elf.static, theirs.interpreter === null && theirs.needed.length === 0);
   check('problems', elf.problems, []);
   return mismatches;
 }

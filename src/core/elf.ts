@@ -156,7 +156,11 @@ export interface ElfFile {
   readonly flags1: number | null;
   /** A position-independent executable (see isPie for the rule). */
   readonly pie: boolean;
-  /** An executable or shared object the kernel maps without a loader: EXEC or DYN with no PT_INTERP. */
+  /**
+   * Runs without any shared object: EXEC or DYN with no PT_INTERP and no
+   * DT_NEEDED. Static executables and static-PIEs (ld.so itself is one) are
+   * static; a library that needs others (libm.so.6) is not, as `file` says.
+   */
   readonly static: boolean;
   /** Lower-case hex of the NT_GNU_BUILD_ID note, or null. */
   readonly buildId: string | null;
@@ -250,7 +254,7 @@ export function parseElf(source: ByteSource): ElfFile {
     dtFlags: dynamic.dtFlags,
     flags1: dynamic.flags1,
     pie: isPie(facts),
-    static: (type === 'EXEC' || type === 'DYN') && interpreter === null,
+    static: (type === 'EXEC' || type === 'DYN') && interpreter === null && dynamic.needed.length === 0,
     buildId,
     problems,
   };
