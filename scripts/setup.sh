@@ -11,6 +11,8 @@ debian_packages=(
   pax-utils       # scanelf: the other scan peer and a correctness reference
   gcc libc6-dev   # static probe programs for the kernel tests
   util-linux      # unshare, mount
+  coreutils       # chroot
+  qemu-user-static # the emulators binfmt_misc entries point at
   dpkg-dev        # dpkg-deb for the Debian-package fixtures
   ca-certificates
 )
