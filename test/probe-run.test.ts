@@ -6,17 +6,13 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { archByName, isArchName } from '../src/core/arch.ts';
 import { buildProbeElf, PROBE_ARCHES } from '../src/core/probe-elf.ts';
 import { CrossrootError } from '../src/core/errors.ts';
-import { runProcess } from '../src/runner/process.ts';
-import { errnoFromToolMessage, probePlan, runProbe, writeProbe, type ProbeResult } from '../src/runner/probe-run.ts';
-import { runPrivate } from './support/private-binfmt.ts';
-import type { WorkerResult, WorkerStep } from './support/probe-run-worker.ts';
+import { errnoFromToolMessage, probePlan, runProbe, writeProbe, type ProbeMode, type ProbeResult } from '../src/runner/probe-run.ts';
+import { runPrivate, type PrivateOp } from './support/private-binfmt.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'crossroot-test-probe-run-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -133,18 +129,33 @@ describe('the kernel runs the aarch64 probe through a private binfmt_misc entry 
   });
 });
 
-/** Runs steps inside a private instance with crossroot's runProbe (test/support/probe-run-worker.ts). */
+/** Runs steps inside a private instance, calling crossroot's runProbe there. */
 async function runProbeSteps(steps: readonly WorkerStep[]): Promise<WorkerResult[]> {
-  const dir = mkdtempSync(join(work, 'binfmt-'));
   const tempParent = mkdtempSync(join(work, 'probes-'));
-  const run = await runProcess([
-    'unshare', '--user', '--map-root-user', '--mount', '--propagation', 'private', '--',
-    process.execPath, '--import', 'tsx', join(here, 'support', 'probe-run-worker.ts'),
-  ], { input: JSON.stringify({ dir, tempParent, steps }), timeoutMs: 120_000 });
-  assert.equal(run.exitCode, 0, `worker failed: ${run.stderr}`);
+  const ops = steps.map((step): PrivateOp => {
+    switch (step.step) {
+      case 'register': return { op: 'register', data: step.data };
+      case 'remove': return { op: 'write', name: step.name, data: '-1' };
+      case 'probe': return { op: 'call', module: 'src/runner/probe-run.ts', name: 'runProbe', args: [step.arch, step.mode, { asRoot: step.asRoot, status: step.status, tempParent }] };
+    }
+  });
+  const results = await runPrivate(ops);
   assert.deepEqual(readdirSync(tempParent), [], 'runProbe removed its directories');
-  return JSON.parse(run.stdout) as WorkerResult[];
+  return results.map((result, index): WorkerResult => {
+    const step = steps[index];
+    if (step?.step === 'probe') return { step: 'probe', result: result.value as ProbeResult };
+    return { step: step?.step === 'remove' ? 'remove' : 'register', errno: result.errno };
+  });
 }
+
+type WorkerStep =
+  | { readonly step: 'register'; readonly data: string }
+  | { readonly step: 'remove'; readonly name: string }
+  | { readonly step: 'probe'; readonly arch: string; readonly mode: ProbeMode; readonly asRoot: boolean; readonly status: number };
+
+type WorkerResult =
+  | { readonly step: 'register' | 'remove'; readonly errno: string | null }
+  | { readonly step: 'probe'; readonly result: ProbeResult };
 
 function probeResults(results: readonly WorkerResult[]): ProbeResult[] {
   return results.flatMap((result) => (result.step === 'probe' ? [result.result] : []));

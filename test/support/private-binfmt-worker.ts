@@ -91,6 +91,14 @@ for (const op of job.ops) {
       });
       break;
     }
+    case 'call': {
+      const module = (await import(new URL(`../../${op.module}`, import.meta.url).href)) as Record<string, unknown>;
+      const fn = module[op.name];
+      if (typeof fn !== 'function') throw new Error(`call: '${op.module}' has no function '${op.name}'`);
+      const args = JSON.parse(JSON.stringify(op.args).replaceAll('{binfmt-dir}', job.dir)) as unknown[];
+      results.push({ op: op.op, errno: null, value: await (fn as (...values: unknown[]) => unknown)(...args) });
+      break;
+    }
     case 'cli': {
       // '{binfmt-dir}' stands for where the instance is mounted (known only here).
       const run = await runCli(op.argv.map((arg) => arg.replaceAll('{binfmt-dir}', job.dir)));

@@ -21,6 +21,9 @@
 // visible at `dir`; the text '{binfmt-dir}' in its argv is replaced by `dir`.
 // `list` gives the kernel's readdir order (newest entry first on 6.x);
 // `readInstance` runs crossroot's own reader on the instance.
+// `call` imports `module` (a path from the project's root, e.g.
+// 'src/runner/probe-run.ts') and awaits its export `name` with `args`
+// (JSON values; the text '{binfmt-dir}' in a string argument is replaced too).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -35,7 +38,8 @@ export type PrivateOp =
   | { readonly op: 'readInstance' }
   | { readonly op: 'write'; readonly name: string; readonly data: string }
   | { readonly op: 'exec'; readonly path: string; readonly argv: readonly string[]; readonly chroot?: string; readonly cwd?: string }
-  | { readonly op: 'cli'; readonly argv: readonly string[] };
+  | { readonly op: 'cli'; readonly argv: readonly string[] }
+  | { readonly op: 'call'; readonly module: string; readonly name: string; readonly args: readonly unknown[] };
 
 export interface OpResult {
   readonly op: PrivateOp['op'];
@@ -52,6 +56,8 @@ export interface OpResult {
   readonly signal?: string | null;
   readonly stdout?: string;
   readonly stderr?: string;
+  /** call: the JSON-able value the function returned (awaited). */
+  readonly value?: unknown;
   /** exec: decoded argv-printer output when the final program was argv-printer. */
   readonly printed?: PrintedArgs | null;
 }
