@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   BINFMT_NOT_MOUNTED: 'no binfmt_misc instance is mounted where expected',
   BINFMT_READ: 'a binfmt_misc entry could not be read or parsed',
   BINFMT_RULE: 'a binfmt_misc register string or entry is invalid',
+  BINFMT_WRITE: 'the kernel refused a binfmt_misc registration, enable/disable or removal',
   SPAWN: 'a process could not be started',
   SYMLINK_LOOP: 'too many symbolic links while resolving a path (ELOOP)',
 } as const;

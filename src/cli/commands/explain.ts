@@ -1,6 +1,132 @@
+// crossroot explain PATH [ARG...]: predicts, without running anything, how
+// execve(PATH, [argv0, ARG...]) goes on this kernel with the visible
+// binfmt_misc entries. Exit 0 when the exec would succeed, 1 when it would
+// fail (the prediction itself worked), 2 on usage errors.
+import { isAbsolute, resolve } from 'node:path';
+import { Option } from 'commander';
 import type { Command } from 'commander';
-import type { CliContext } from '../context.ts';
+import type { CliContext, Io } from '../context.ts';
+import { onRun, writeJson } from '../context.ts';
+import type { ExecPrediction, ExecStep, Problem } from '../../core/exec-sim.ts';
+import { simulateExec } from '../../core/exec-sim.ts';
+import { UsageError } from '../../core/errors.ts';
+import { DEFAULT_BINFMT_DIR, isBinfmtDir, readInstance } from '../../kernel/binfmt-fs.ts';
+import { createExecWorld } from '../../runner/exec-world.ts';
+
+interface ExplainOptions {
+  readonly argv0?: string;
+  readonly root?: string;
+  readonly binfmtDir?: string;
+  readonly json?: boolean;
+}
+
+/** Command-line text (UTF-8 decoded by Node) to the byte strings the core uses. */
+const toBytes = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
+/** And back, for display. */
+const fromBytes = (text: string): string => Buffer.from(text, 'latin1').toString('utf8');
+
+/** Every string in a JSON-able value, converted back from a byte string. */
+function displayable(value: unknown): unknown {
+  if (typeof value === 'string') return fromBytes(value);
+  if (Array.isArray(value)) return value.map(displayable);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, displayable(field)]));
+  }
+  return value;
+}
+
+export interface ExplainReport extends ExecPrediction {
+  readonly path: string;
+  readonly root: string | null;
+  readonly binfmtDir: string;
+}
 
 export function registerExplain(program: Command, context: CliContext): void {
-  void program; void context; // TODO: filled in by the explain work
+  const command = program.command('explain')
+    .description('predict how the kernel would execute PATH: binfmt_misc entry, #! script, ELF loader, argv and errno')
+    .argument('<path>', 'the file to execute, as execve(2) would get it (relative to the current directory)')
+    .argument('[args...]', 'arguments after argv[0] (put -- before ones that start with -)')
+    .option('--argv0 <name>', 'the argv[0] the caller passes (default: PATH)')
+    .option('--root <dir>', 'predict for a process chrooted at DIR: paths and interpreters are looked up inside it')
+    .option('--binfmt-dir <dir>', `the binfmt_misc instance to use (default ${DEFAULT_BINFMT_DIR})`)
+    .addOption(new Option('--json', 'print one JSON object'))
+    .addHelpText('after', '\nExit status: 0 when the exec would succeed, 1 when it would fail (or crossroot could not tell), 2 usage error.');
+  onRun<ExplainOptions>(command, context, async (args, options) => {
+    const [path, ...rest] = args;
+    if (path === undefined || path === '') throw new UsageError('explain: give the PATH to execute');
+    const report = explain(path, rest, options, context.io);
+    if (options.json === true) writeJson(context.io, displayable(report));
+    else context.io.stdout(renderExplain(report));
+    return report.ok ? 0 : 1;
+  });
+}
+
+export function explain(path: string, args: readonly string[], options: ExplainOptions, io: Io): ExplainReport {
+  const root = options.root === undefined ? null : resolve(io.cwd, options.root);
+  if (root !== null && !isAbsolute(root)) throw new UsageError(`explain: bad --root '${options.root ?? ''}'`);
+  const binfmtDir = options.binfmtDir === undefined ? DEFAULT_BINFMT_DIR : resolve(io.cwd, options.binfmtDir);
+  // An unmounted default instance has no visible entries; an explicit --binfmt-dir must be one.
+  const mounted = options.binfmtDir !== undefined || isBinfmtDir(binfmtDir);
+  const instance = mounted ? readInstance(binfmtDir) : { enabled: true, entries: [] };
+  const world = createExecWorld({
+    root: root === null ? null : toBytes(root),
+    cwd: root === null ? toBytes(io.cwd) : '/',
+    hostCwd: toBytes(io.cwd),
+    binfmt: { enabled: instance.enabled, entries: instance.entries },
+  });
+  const argv = [toBytes(options.argv0 ?? path), ...args.map(toBytes)];
+  const prediction = simulateExec({ path: toBytes(path), argv }, world);
+  const problems: Problem[] = mounted ? [...prediction.problems] : [...prediction.problems, {
+    code: 'BINFMT_NOT_MOUNTED', severity: 'warning',
+    message: `binfmt_misc is not mounted at '${DEFAULT_BINFMT_DIR}': predicted as if no entries were registered`,
+    fix: `mount it (mount -t binfmt_misc binfmt_misc ${DEFAULT_BINFMT_DIR}) or pass --binfmt-dir DIR`,
+  }];
+  return { path: toBytes(path), root: root === null ? null : toBytes(root), binfmtDir: toBytes(binfmtDir), ...prediction, problems };
+}
+
+function quoteArgv(argv: readonly string[]): string {
+  return `[${argv.map((arg) => JSON.stringify(fromBytes(arg))).join(', ')}]`;
+}
+
+function renderStep(step: ExecStep, index: number): string {
+  const file = fromBytes(step.file);
+  const next = step.interpreter === undefined ? '' : fromBytes(step.interpreter);
+  let text: string;
+  switch (step.handler) {
+    case 'binfmt_misc':
+      text = `binfmt_misc entry '${fromBytes(step.entry ?? '')}' matches ${file} (${fromBytes(step.detail)}): ${step.result === 'failed' ? `cannot open ${next}` : `runs ${next}`}`;
+      break;
+    case 'script':
+      text = step.result === 'declined' ? `${file} starts with #!, but ${fromBytes(step.detail)}` : `${file} is a script (${fromBytes(step.detail)}): ${step.result === 'failed' ? `cannot open ${next}` : `runs ${next}`}`;
+      break;
+    case 'elf':
+      text = step.result === 'loaded' ? `${file}: ${fromBytes(step.detail)}: the kernel loads it` : `${file}: ${fromBytes(step.detail)}`;
+      break;
+  }
+  const argv = step.result === 'declined' ? '' : `\n   argv ${quoteArgv(step.argv)}`;
+  const errno = step.errno === undefined ? '' : ` (${step.errno})`;
+  return `${index + 1}. ${text}${errno}${argv}\n`;
+}
+
+function renderProblem(problem: Problem): string {
+  return `${problem.severity}: [${problem.code}] ${fromBytes(problem.message)}\n  fix: ${fromBytes(problem.fix)}\n`;
+}
+
+export function renderExplain(report: ExplainReport): string {
+  let out = `execve(${JSON.stringify(fromBytes(report.path))})${report.root === null ? '' : ` inside root ${fromBytes(report.root)}`}\n`;
+  report.steps.forEach((step, index) => { out += renderStep(step, index); });
+  if (report.ok) {
+    out += `=> ok: runs ${fromBytes(report.program ?? '')}${report.loader === null ? ' (static)' : ` with loader ${fromBytes(report.loader)}`}\n`;
+    out += `   argv ${quoteArgv(report.argv ?? [])}\n`;
+    const auxv = [report.execfd ? 'AT_EXECFD' : '', report.preserveArgv0 ? 'AT_FLAGS_PRESERVE_ARGV0' : ''].filter(Boolean);
+    if (auxv.length > 0) out += `   auxv ${auxv.join(', ')}\n`;
+  } else {
+    const cause = report.problems.find((problem) => problem.severity === 'error');
+    out += `=> fails with ${report.errno ?? '?'}${cause === undefined ? '' : `: ${fromBytes(cause.message)}`}\n`;
+  }
+  if (report.problems.length > 0) {
+    out += '\n';
+    for (const problem of report.problems) out += renderProblem(problem);
+  }
+  return out;
 }
