@@ -1,6 +1,84 @@
+// `crossroot inspect PATH... [--root DIR] [--json]`: what each file is.
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
+import { onRun, writeJson } from '../context.ts';
+import { CrossrootError } from '../../core/errors.ts';
+import { inspectPath } from '../../runner/inspect.ts';
+import type { InspectRecord } from '../../runner/inspect.ts';
+
+interface InspectOptions {
+  readonly root?: string;
+  readonly json?: boolean;
+}
 
 export function registerInspect(program: Command, context: CliContext): void {
-  void program; void context; // TODO: filled in by the inspect work
+  const command = program.command('inspect')
+    .description('show what files are: ELF (class, machine, architecture, loader, libraries), #! script, or other')
+    .argument('<path...>', 'files to inspect')
+    .option('--root <dir>', 'resolve each PATH inside this root directory, symlinks included, as a chroot would')
+    .option('--json', 'print a JSON array, one object per path');
+  onRun<InspectOptions>(command, context, async (paths, options) => {
+    const { io } = context;
+    const root = options.root === undefined ? undefined : checkedRoot(resolve(io.cwd, options.root));
+    const records = paths.map((path) => inspectPath(path, { cwd: io.cwd, root }));
+    if (options.json === true) writeJson(io, records);
+    else for (const record of records) io.stdout(`${describe(record)}\n`);
+    for (const record of records) {
+      if (record.error !== undefined) io.stderr(`crossroot: ${record.error.message}\n`);
+    }
+    return records.some((record) => record.error !== undefined) ? 1 : 0;
+  });
 }
+
+function checkedRoot(root: string): string {
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(root).isDirectory();
+  } catch {
+    throw new CrossrootError('NOT_FOUND', `open root '${root}': it does not exist`, {
+      hint: 'give --root the directory of a root filesystem',
+    });
+  }
+  if (!isDirectory) {
+    throw new CrossrootError('NOT_A_FILE', `open root '${root}': not a directory`, {
+      hint: 'give --root the directory of a root filesystem',
+    });
+  }
+  return root;
+}
+
+/** One compact line per file. */
+export function describe(record: InspectRecord): string {
+  const where = record.resolvedPath !== undefined && record.resolvedPath !== record.path
+    ? `${record.path} (-> ${record.resolvedPath})` : record.path;
+  if (record.kind === null) return `${where}: unreadable (${record.error?.code ?? 'IO'})`;
+  if (record.kind === 'other') return `${where}: not ELF, not a script`;
+  if (record.kind === 'script') {
+    const script = record.script;
+    if (script === undefined || script.interpreter === null) {
+      return `${where}: script with an unusable #! line (${script?.reason ?? 'unknown'}: ${script?.errno ?? 'ENOEXEC'})`;
+    }
+    return `${where}: script, interpreter ${script.interpreter}${script.argument === null ? '' : `, argument '${script.argument}'`}`;
+  }
+  const elf = record.elf;
+  if (elf === undefined) return `${where}: ELF, unreadable`;
+  const arch = record.arch === null ? 'no QEMU target'
+    : record.debianArch === null ? record.arch : `${record.arch} (${record.debianArch})`;
+  const parts = [
+    `ELF ${elf.class}-bit ${elf.endian === 'little' ? 'LSB' : 'MSB'} ${elf.type}${elf.pie ? ' (PIE)' : ''}`,
+    `${elf.machineName}, ${arch}`,
+    `osabi ${elf.osabi}, flags 0x${elf.flags.toString(16)}`,
+  ];
+  if (elf.interpreter !== null) parts.push(`interpreter ${elf.interpreter}`);
+  else if (elf.static && elf.type === 'EXEC') parts.push('static');
+  else if (elf.static && elf.pie) parts.push('static-pie');
+  if (elf.soname !== null) parts.push(`soname ${elf.soname}`);
+  if (elf.needed.length > 0) parts.push(`needs ${elf.needed.join(' ')}`);
+  if (elf.runpath !== null) parts.push(`runpath ${elf.runpath}`);
+  if (elf.rpath !== null) parts.push(`rpath ${elf.rpath}`);
+  if (elf.buildId !== null) parts.push(`build-id ${elf.buildId}`);
+  return `${where}: ${parts.join(', ')}`;
+}
+
