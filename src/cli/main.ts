@@ -9,6 +9,7 @@ import { registerInspect } from './commands/inspect.ts';
 import { registerExplain } from './commands/explain.ts';
 import { registerScan } from './commands/scan.ts';
 import { registerBinfmt } from './commands/binfmt.ts';
+import { registerDoctor } from './commands/doctor.ts';
 
 /** From package.json: two levels up from both src/cli and dist/cli. */
 export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -29,6 +30,7 @@ export function buildProgram(context: CliContext): Command {
   registerExplain(program, context);
   registerScan(program, context);
   registerBinfmt(program, context);
+  registerDoctor(program, context);
   // Subcommands inherit the output and exit behaviour.
   const inherit = (command: Command): void => {
     for (const sub of command.commands) {

@@ -17,6 +17,12 @@ export const ERROR_CODES = {
   BINFMT_WRITE: 'the kernel refused a binfmt_misc registration, enable/disable or removal',
   SPAWN: 'a process could not be started',
   SYMLINK_LOOP: 'too many symbolic links while resolving a path (ELOOP)',
+  NOT_A_ROOT: 'a directory is not a root filesystem (no /bin/sh and no usr/)',
+  EMULATION_UNAVAILABLE: 'no way to run the root\'s architecture here (or not the forced emulation mode)',
+  USERNS_BLOCKED: 'user namespaces cannot be created or mapped',
+  USER_NOT_FOUND: 'a user or group is not in the root\'s /etc/passwd or /etc/group',
+  ENTER_FAILED: 'setting up the namespaces, mounts or emulation of a run failed',
+  TOOLS_ROOT: 'the native tools root for acceleration could not be created',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
