@@ -43,7 +43,8 @@ test('a healthy machine passes every check', () => {
 const CASES: readonly { title: string; change: Partial<DoctorFacts>; failed: string[]; ok: boolean; packages: string[] }[] = [
   { title: 'old kernel', change: { kernelRelease: '4.4.0' }, failed: ['kernel-fix-binary', 'kernel-preserve-argv0', 'kernel-private-instances'], ok: false, packages: [] },
   { title: 'kernel 5.15', change: { kernelRelease: '5.15.0' }, failed: ['kernel-private-instances'], ok: true, packages: [] },
-  { title: 'not mounted', change: { binfmt: { path: '/proc/sys/fs/binfmt_misc', mounted: false, enabled: null, namespace: 'host' } }, failed: ['binfmt-mounted'], ok: false, packages: [] },
+  { title: 'not mounted, private instances available: a warning', change: { binfmt: { path: '/proc/sys/fs/binfmt_misc', mounted: false, enabled: null, namespace: 'host' } }, failed: ['binfmt-mounted'], ok: true, packages: [] },
+  { title: 'not mounted on a kernel without private instances: an error', change: { kernelRelease: '6.1.0', binfmt: { path: '/proc/sys/fs/binfmt_misc', mounted: false, enabled: null, namespace: 'host' } }, failed: ['kernel-private-instances', 'binfmt-mounted'], ok: false, packages: [] },
   { title: 'disabled instance', change: { binfmt: { path: '/x', mounted: true, enabled: false, namespace: 'private' } }, failed: ['binfmt-enabled'], ok: false, packages: [] },
   { title: 'user namespaces off', change: { userns: { maxUserNamespaces: 0, unprivilegedClone: 0, apparmorRestrict: 1 } }, failed: ['userns-max', 'userns-unprivileged', 'userns-apparmor'], ok: false, packages: [] },
   { title: 'no subuid range', change: { subuid: [], subgid: [{ start: 1, count: 100 }] }, failed: ['subuid', 'subgid'], ok: true, packages: ['uidmap'] },

@@ -113,8 +113,12 @@ export function doctorChecks(facts: DoctorFacts): DoctorCheck[] {
   }
 
   const { binfmt } = facts;
-  checks.push(check('binfmt-mounted', binfmt.mounted, 'error',
-    binfmt.mounted ? `binfmt_misc is mounted at '${binfmt.path}' (${binfmt.namespace} instance)` : `binfmt_misc is not mounted at '${binfmt.path}'`,
+  // With private instances (>= 6.7) run and create need no host mount: only
+  // host-wide registrations (binfmt install) do.
+  const privateInstances = releaseAtLeast(kernel, 6, 7);
+  checks.push(check('binfmt-mounted', binfmt.mounted, privateInstances ? 'warning' : 'error',
+    binfmt.mounted ? `binfmt_misc is mounted at '${binfmt.path}' (${binfmt.namespace} instance)`
+      : `binfmt_misc is not mounted at '${binfmt.path}'${privateInstances ? ': host-wide registrations (binfmt install) need it; run and create use a private instance' : ''}`,
     `mount -t binfmt_misc binfmt_misc ${binfmt.path}`));
   if (binfmt.mounted) {
     checks.push(check('binfmt-enabled', binfmt.enabled === true, 'error',
