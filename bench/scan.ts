@@ -5,8 +5,9 @@
 //
 // Default trees: /usr/bin, /usr/sbin, /usr/lib/x86_64-linux-gnu (whatever
 // exists) and the extracted Debian packages under .cache/debian-packages.
-// Each tool runs once to warm the page cache, then N times (default 5); the
-// median wall time counts. files/s is regular files in the trees per second.
+// Each tool runs once to warm the page cache, then N rounds (default 5) run
+// every tool once each (round-robin, fair on a busy machine); the median wall
+// time counts. files/s is regular files in the trees per second.
 // `file` gets the list of regular files precomputed (file -N -f LIST), so its
 // time excludes the walk: the comparison is, if anything, in file's favour.
 import { copyFileSync, existsSync, readdirSync, rmSync, statSync, writeFileSync, mkdtempSync } from 'node:fs';
@@ -65,7 +66,7 @@ interface Tool {
 function isFresh(compiled: string): boolean {
   if (!existsSync(compiled)) return false;
   const built = statSync(compiled).mtimeMs;
-  const sources = ['src/runner/scan.ts', 'src/cli/commands/scan.ts', 'src/core/elf.ts', 'src/core/arch.ts'];
+  const sources = ['src/runner/scan.ts', 'src/cli/commands/scan.ts', 'src/cli/main.ts', 'src/core/elf.ts', 'src/core/byte-reader.ts', 'src/core/arch.ts'];
   return sources.every((source) => statSync(join(repoRoot, source)).mtimeMs <= built);
 }
 
@@ -130,23 +131,29 @@ async function main(): Promise<void> {
   ];
 
   console.log(`trees: ${trees.join(' ')}`);
-  console.log(`${files.length} regular files; ${reps} timed runs per tool after one warm-up run; median wall time\n`);
-  const results: { name: string; seconds: number; elf: number }[] = [];
+  console.log(`${files.length} regular files; ${reps} timed rounds of every tool after one warm-up run each; median wall time\n`);
+  // Round-robin: every round runs each tool once, so that a busy machine
+  // (other jobs coming and going) weighs on all tools alike.
+  const runnable: Tool[] = [];
+  const elfFound = new Map<string, number>();
+  const times = new Map<string, number[]>();
   for (const tool of tools) {
     try {
-      await timeRun(tool); // warm the page cache and the tool's own caches
-      const times: number[] = [];
-      let elf = 0;
-      for (let i = 0; i < reps; i++) {
-        const run = await timeRun(tool);
-        times.push(run.seconds);
-        elf = run.elf;
-      }
-      results.push({ name: tool.name, seconds: median(times), elf });
+      elfFound.set(tool.name, (await timeRun(tool)).elf); // warm the page cache and the tool's own caches
+      runnable.push(tool);
+      times.set(tool.name, []);
     } catch (error) {
       console.log(`${tool.name}: not run: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
+  for (let i = 0; i < reps; i++) {
+    for (const tool of runnable) {
+      const run = await timeRun(tool);
+      times.get(tool.name)?.push(run.seconds);
+      elfFound.set(tool.name, run.elf);
+    }
+  }
+  const results = runnable.map((tool) => ({ name: tool.name, seconds: median(times.get(tool.name) ?? []), elf: elfFound.get(tool.name) ?? 0 }));
   rmSync(scratch, { recursive: true, force: true });
 
   const ours = results.find((result) => result.name.startsWith('crossroot'));

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesSource } from '../src/core/byte-reader.ts';
-import { DF_1_PIE, looksLikeElf, parseElf } from '../src/core/elf.ts';
+import { DF_1_PIE, looksLikeElf, parseElf, summarizeElf } from '../src/core/elf.ts';
 import type { ElfFile } from '../src/core/elf.ts';
 import { openFileSource, readHead } from '../src/runner/file-source.ts';
 import { runProcess } from '../src/runner/process.ts';
@@ -190,6 +190,11 @@ describe('parseElf agrees with readelf on real Debian packages', { timeout: 30 *
         slowest = Math.max(slowest, ms);
         // The paged file source and an in-memory source must read the same.
         assert.deepEqual(parseElf(bytesSource(readFileSync(path))), elf, `${path}: file source and bytes source disagree`);
+        // scan's summary reader gives the same values as the full one.
+        assert.deepEqual(summarizeElf(bytesSource(readFileSync(path))), {
+          class: elf.class, endian: elf.endian, osabi: elf.osabi, type: elf.type, typeNumber: elf.typeNumber,
+          machine: elf.machine, flags: elf.flags, interpreter: elf.interpreter, static: elf.static,
+        }, `${path}: summarizeElf and parseElf disagree`);
         const theirs = parseReadelf(block);
         mismatches.push(...compare(path, elf, theirs));
         if (theirs.interpreter !== null) coverage.interpreter += 1;

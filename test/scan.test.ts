@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { runCli, runCliJson } from './support/cli.ts';
 import { runProcess } from '../src/runner/process.ts';
 import type { ScanResult } from '../src/runner/scan.ts';
+import { mountPointsOf } from '../src/runner/scan.ts';
 import { DEBIAN_PACKAGES_CACHE, ensureDebianPackages } from './support/debian-packages.ts';
 
 let dir = '';
@@ -118,4 +119,26 @@ test('pseudo filesystems are not entered', { skip: existsSync('/proc/self') ? fa
   assert.ok(performance.now() - started < 5000);
   assert.deepEqual(run.json.skipped, [{ path: '/proc', filesystem: 'proc' }]);
   assert.equal(run.json.total.files, 0);
+});
+
+test('mountPointsOf decodes the octal escapes of /proc/self/mountinfo', () => {
+  const text = [
+    '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw',
+    '35 22 0:31 / /mnt/with\\040space\\011tab rw - tmpfs tmpfs rw',
+    '36 22 0:32 / /mnt/back\\134slash rw - tmpfs tmpfs rw',
+    '',
+  ].join('\n');
+  assert.deepEqual([...mountPointsOf(text)], ['/', '/mnt/with space\ttab', '/mnt/back\\slash']);
+});
+
+test('pseudo filesystems mounted inside a scanned tree are skipped, as the device check did', { skip: existsSync('/proc/self/mountinfo') ? false : 'no /proc' }, async () => {
+  // Pseudo filesystems mounted right below /dev (devpts on /dev/pts, mqueue on /dev/mqueue), per the kernel.
+  const pseudo = new Set(['devpts', 'mqueue', 'sysfs', 'proc', 'debugfs', 'tracefs', 'securityfs', 'cgroup', 'cgroup2', 'bpf', 'binfmt_misc', 'configfs', 'fusectl']);
+  const expected = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .map((line) => ({ point: line.split(' ')[4] ?? '', type: line.split(' - ')[1]?.split(' ')[0] ?? '' }))
+    .filter(({ point, type }) => /^\/dev\/[^/]+$/.test(point) && pseudo.has(type))
+    .map(({ point, type }) => ({ path: point, filesystem: type }));
+  const run = await runCliJson<ScanResult>(['scan', '/dev']);
+  const skipped = [...run.json.skipped].sort((a, b) => (a.path < b.path ? -1 : 1));
+  assert.deepEqual(skipped, [...new Map(expected.map((entry) => [entry.path, entry])).values()].sort((a, b) => (a.path < b.path ? -1 : 1)));
 });

@@ -5,16 +5,40 @@ import { Command, CommanderError } from 'commander';
 import type { CliContext, Io } from './context.ts';
 import { reportError } from './context.ts';
 import { UsageError } from '../core/errors.ts';
-import { registerInspect } from './commands/inspect.ts';
-import { registerExplain } from './commands/explain.ts';
-import { registerScan } from './commands/scan.ts';
-import { registerBinfmt } from './commands/binfmt.ts';
-import { registerDoctor } from './commands/doctor.ts';
+
+type RegisterCommand = (program: Command, context: CliContext) => void;
+
+/**
+ * The top-level commands in help order. Each module is imported only when
+ * its command is the one being run (or for help), so that a command loads its
+ * own code and nothing else: start-up time counts for `scan` and `binfmt status`.
+ */
+const COMMANDS: readonly { readonly name: string; readonly load: () => Promise<RegisterCommand> }[] = [
+  { name: 'inspect', load: async () => (await import('./commands/inspect.ts')).registerInspect },
+  { name: 'explain', load: async () => (await import('./commands/explain.ts')).registerExplain },
+  { name: 'scan', load: async () => (await import('./commands/scan.ts')).registerScan },
+  { name: 'binfmt', load: async () => (await import('./commands/binfmt.ts')).registerBinfmt },
+  { name: 'create', load: async () => (await import('./commands/create.ts')).registerCreate },
+  { name: 'roots', load: async () => (await import('./commands/roots.ts')).registerRoots },
+  { name: 'accelerate', load: async () => (await import('./commands/accelerate.ts')).registerAccelerate },
+  { name: 'doctor', load: async () => (await import('./commands/doctor.ts')).registerDoctor },
+  { name: 'run', load: async () => (await import('./commands/run.ts')).registerRun },
+  { name: 'shell', load: async () => (await import('./commands/shell.ts')).registerShell },
+];
+
+/** The commands argv needs: the one it names; none for --version; all for help or anything else. */
+function commandsFor(argv: readonly string[]): typeof COMMANDS {
+  const first = argv[0];
+  const named = COMMANDS.filter((command) => command.name === first);
+  if (named.length > 0) return named;
+  if (first === '-V' || first === '--version') return [];
+  return COMMANDS;
+}
 
 /** From package.json: two levels up from both src/cli and dist/cli. */
 export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export function buildProgram(context: CliContext): Command {
+export async function buildProgram(context: CliContext, argv: readonly string[] = []): Promise<Command> {
   const { io } = context;
   const program = new Command('crossroot')
     .description('Run, inspect and build software for any CPU architecture from one Linux machine.')
@@ -26,11 +50,8 @@ export function buildProgram(context: CliContext): Command {
       outputError: () => { /* reported by main() in crossroot's own format */ },
     })
     .exitOverride();
-  registerInspect(program, context);
-  registerExplain(program, context);
-  registerScan(program, context);
-  registerBinfmt(program, context);
-  registerDoctor(program, context);
+  const registers = await Promise.all(commandsFor(argv).map((command) => command.load()));
+  for (const register of registers) register(program, context);
   // Subcommands inherit the output and exit behaviour.
   const inherit = (command: Command): void => {
     for (const sub of command.commands) {
@@ -48,7 +69,7 @@ export function buildProgram(context: CliContext): Command {
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const context: CliContext = { io, exitCode: 0 };
-  const program = buildProgram(context);
+  const program = await buildProgram(context, argv);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return context.exitCode;

@@ -1,20 +1,44 @@
 // Property tests: whatever the bytes, parseElf returns a result or throws a
 // CrossrootError with an ELF_* code, and it never takes long (the bound is
-// loose: it catches hangs and runaway loops, it is not a benchmark).
+// loose: it catches hangs and runaway loops, it is not a benchmark). On every
+// input summarizeElf (scan's reader) agrees with parseElf: same error code, or
+// the same values.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { bytesSource } from './byte-reader.ts';
-import { DF_1_PIE, DT, ELF_PROBLEMS, NT_GNU_BUILD_ID, PT, parseElf } from './elf.ts';
+import { DF_1_PIE, DT, ELF_PROBLEMS, NT_GNU_BUILD_ID, PT, parseElf, summarizeElf } from './elf.ts';
+import type { ElfSummary } from './elf.ts';
 import { CrossrootError } from './errors.ts';
 import { buildElf, cString, dynamicSection, note, stringTable } from '../../test/support/elf-builder.ts';
 
 const SLOW_MS = 50;
 const ALLOWED_CODES = new Set(['ELF_NOT_ELF', 'ELF_TRUNCATED', 'ELF_MALFORMED']);
 
+/** parseElf's outcome in summarizeElf's terms: its error code, or the fields the summary has. */
+function outcome(parse: () => ElfSummary): ElfSummary | { thrown: string } {
+  try {
+    return parse();
+  } catch (error) {
+    return { thrown: error instanceof CrossrootError ? error.code : String(error) };
+  }
+}
+
+function assertSummaryAgrees(bytes: Uint8Array): void {
+  const full = outcome(() => {
+    const elf = parseElf(bytesSource(bytes));
+    return {
+      class: elf.class, endian: elf.endian, osabi: elf.osabi, type: elf.type, typeNumber: elf.typeNumber,
+      machine: elf.machine, flags: elf.flags, interpreter: elf.interpreter, static: elf.static,
+    };
+  });
+  assert.deepEqual(outcome(() => summarizeElf(bytesSource(bytes))), full, 'summarizeElf disagrees with parseElf');
+}
+
 /** Parses and checks the contract; returns the time taken (the better of two runs when slow). */
 function parseChecked(bytes: Uint8Array): number {
+  assertSummaryAgrees(bytes);
   const once = (): number => {
     const started = performance.now();
     try {

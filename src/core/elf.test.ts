@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bytesSource } from './byte-reader.ts';
-import { DF_1_PIE, DT, ELF_LIMITS, NT_GNU_BUILD_ID, PT, isPie, looksLikeElf, parseElf, parseElfBytes } from './elf.ts';
+import { DF_1_PIE, DT, ELF_LIMITS, NT_GNU_BUILD_ID, PT, isPie, looksLikeElf, parseElf, parseElfBytes, summarizeElf } from './elf.ts';
 import type { ElfFile, ElfProblemCode } from './elf.ts';
 import { CrossrootError } from './errors.ts';
 import { EM, elfMachine, elfMachineName } from './elf-machines.ts';
@@ -235,6 +235,49 @@ describe('parseElf: pie and static', () => {
     assert.equal(elf.rpath, '/opt/foo/lib');
     assert.equal(elf.runpath, null);
     assert.equal(elf.flags1, null);
+  });
+});
+
+describe('summarizeElf: the values of parseElf at scan cost', () => {
+  /** A DYN without PT_INTERP whose one DT_NEEDED is at `offset` in a 4-byte string table ("a", "b"). */
+  const neededAt = (bits: 32 | 64, endian: 'little' | 'big', offset: bigint): Uint8Array => buildElf({
+    bits, endian, type: 3,
+    blobs: [
+      ['dynstr', () => Uint8Array.of(0x61, 0, 0x62, 0)],
+      ['dynamic', (at) => dynamicSection(bits, endian, [
+        [DT.NEEDED, offset], [DT.STRTAB, at('dynstr').vaddr], [DT.STRSZ, 4n], [DT.NULL, 0n],
+      ])],
+    ],
+    segments: (at, fileSize) => [
+      { type: PT.LOAD, offset: 0n, filesz: fileSize },
+      { type: PT.DYNAMIC, offset: at('dynamic').offset, filesz: at('dynamic').size },
+    ],
+  });
+  const cases: { name: string; bytes: Uint8Array; isStatic: boolean }[] = [
+    { name: 'PIE with NEEDED', bytes: dynamicElf({ bits: 64, endian: 'little', flags1: DF_1_PIE, needed: ['libc.so.6'] }), isStatic: false },
+    { name: 'shared library, big-endian 32-bit', bytes: dynamicElf({ bits: 32, endian: 'big', interpreter: null, soname: 'libz.so.1', needed: ['libc.so.6'] }), isStatic: false },
+    { name: 'static PIE', bytes: dynamicElf({ bits: 64, endian: 'big', interpreter: null, flags1: DF_1_PIE }), isStatic: true },
+    { name: 'REL', bytes: dynamicElf({ bits: 64, endian: 'little', type: 1, interpreter: null }), isStatic: false },
+    { name: 'NEEDED at the last byte of the string table', bytes: neededAt(64, 'little', 3n), isStatic: false },
+    { name: 'NEEDED just past the string table (dropped, as parseElf drops it)', bytes: neededAt(64, 'big', 4n), isStatic: true },
+    { name: 'NEEDED far past the string table, 32-bit', bytes: neededAt(32, 'little', 0xffffffffn), isStatic: true },
+  ];
+  for (const { name, bytes, isStatic } of cases) {
+    it(name, () => {
+      const elf = parseElfBytes(bytes);
+      assert.equal(elf.static, isStatic);
+      assert.deepEqual(summarizeElf(bytesSource(bytes)), {
+        class: elf.class, endian: elf.endian, osabi: elf.osabi, type: elf.type, typeNumber: elf.typeNumber,
+        machine: elf.machine, flags: elf.flags, interpreter: elf.interpreter, static: elf.static,
+      });
+    });
+  }
+
+  it('throws what parseElf throws for a broken header', () => {
+    assert.throws(() => summarizeElf(bytesSource(Uint8Array.of(0x7f, 0x45, 0x4c, 0x46, 2, 1, 1))),
+      (error: unknown) => error instanceof CrossrootError && error.code === 'ELF_TRUNCATED');
+    assert.throws(() => summarizeElf(bytesSource(Uint8Array.of(1, 2, 3, 4))),
+      (error: unknown) => error instanceof CrossrootError && error.code === 'ELF_NOT_ELF');
   });
 });
 

@@ -9,10 +9,13 @@
 // PROBE_CONCURRENCY processes at a time:
 //   direct      argv [dir/aarch64]
 //   empty-root  unshare [--user --map-root-user] --mount --propagation private -- chroot dir /aarch64
-// (argv from probePlan in probe-run.ts). Measured on 2 cores: 33 architectures,
-// both modes, in about 0.6 s; a single unshare for all probes would need a
-// helper that chroots per probe, which node cannot do, so each empty-root probe
-// keeps its own short unshare+chroot chain (two tiny execs).
+// (argv from probePlan in probe-run.ts). Starting a process from node costs
+// about 2 ms of CPU (a fork of the node process), a QEMU probe about 4 ms: the
+// probes are most of `binfmt status`, so they start before anything else is
+// gathered, and QEMU versions are read from the files (emulators.ts), not by
+// 34 `--version` runs. One unshare for all empty-root probes (a node helper
+// in the namespace running `chroot dir /ARCH` per probe) was measured slower:
+// the helper's start-up costs more than the 33 unshare execs it saves.
 //
 // Namespace: which instance does `dir` show? See detectNamespace().
 import { closeSync, constants, fchmodSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -256,7 +259,7 @@ export interface StatusOptions {
   readonly probe?: boolean;
   /** Architectures to probe (default: every one with a probe program). */
   readonly probeArches?: readonly ArchName[];
-  /** Look up emulator versions (spawns each emulator once; default true). */
+  /** Look up emulator versions (from the files, else by running `--version`; default true). */
   readonly versions?: boolean;
   /** Architectures the host runs natively, when the caller knows them; otherwise inferred (see nativeFromProbes). */
   readonly native?: ReadonlySet<ArchName> | null;
@@ -341,6 +344,10 @@ export async function collectStatus(options: StatusOptions = {}): Promise<Status
   if (!isBinfmtDir(dir)) return { mounted: false, path: dir, namespace, hint: mountHint(dir) };
   const instance = readInstance(dir);
   const probeArches = options.probeArches ?? ARCHITECTURES.map((arch) => arch.name);
+  // Probes first: they run in child processes while the rest is gathered here.
+  const probesRunning = options.probe === false
+    ? Promise.resolve(new Map<ArchName, ArchProbes>())
+    : runArchProbes(probeArches, options.probeOptions);
 
   // One discovery: candidates come ranked (static first), so the first per architecture is findEmulators()'s choice.
   const candidates = findEmulatorCandidates();
@@ -348,10 +355,10 @@ export async function collectStatus(options: StatusOptions = {}): Promise<Status
   for (const candidate of candidates) if (!preferred.has(candidate.arch)) preferred.set(candidate.arch, candidate);
   const emulators = [...preferred.values()];
   const interpreterNames = [...new Set(instance.entries.map((entry) => entry.interpreter))];
-  // Versions (one spawn per emulator file) and probes run side by side.
+  // Versions (read from the files; a spawn only where a file has no QEMU banner) beside the probes.
   const versionsWanted = options.versions ?? true;
   const [probes, versions, interpreterList] = await Promise.all([
-    options.probe === false ? Promise.resolve(new Map<ArchName, ArchProbes>()) : runArchProbes(probeArches, options.probeOptions),
+    probesRunning,
     versionsWanted ? mapBounded(emulators, PROBE_CONCURRENCY, (emulator) => emulatorVersion(emulator)) : Promise.resolve(emulators.map(() => null)),
     mapBounded(interpreterNames, PROBE_CONCURRENCY, async (name) => {
       const facts = interpreterFacts(name);

@@ -10,7 +10,7 @@
 //   `emulatorDir` replaces all of these with one directory (same three names).
 //
 // Discovery never spawns a process: `static` comes from the ELF program headers (no PT_INTERP),
-// the version is read lazily by emulatorVersion().
+// the version is read lazily by emulatorVersion(), from the file's .rodata when it can be.
 //
 // P (preserve argv[0]) — the evidence (Debian 12, QEMU 7.2, kernel 6.18, measured by
 // test/binfmt-install.kernel.test.ts and by hand with busybox applets):
@@ -29,6 +29,7 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { ArchName, Architecture } from '../core/arch.ts';
 import { ARCHITECTURES } from '../core/arch.ts';
 import { parseElf } from '../core/elf.ts';
+import { findSection } from '../core/elf-sections.ts';
 import { withFileSource } from './file-source.ts';
 import { runProcess } from './process.ts';
 
@@ -217,14 +218,63 @@ export function chooseEmulator(candidates: readonly Emulator[], arch: ArchName, 
 const versionCache = new Map<string, Promise<string | null>>();
 
 /**
+ * QEMU's `--version` text is one string constant in .rodata, printed as is:
+ * "qemu-aarch64 version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)\nCopyright (c) 2003-2022 ...".
+ * The Copyright line (QEMU_COPYRIGHT, the same since QEMU 2) anchors the search.
+ */
+const COPYRIGHT_LINE = Buffer.from('\nCopyright (c) ', 'latin1');
+const VERSION_CHUNK = 256 * 1024;
+/** Longest first line looked back for from the Copyright line. */
+const VERSION_LINE_MAX = 512;
+/** .rodata of a static QEMU is a few MiB; no more than this is searched. */
+const VERSION_SEARCH_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * The version `--version` would print, read from the file's .rodata without
+ * running it, or null when the file has no such banner (not QEMU, stripped of
+ * section headers, another layout): callers then run `--version`.
+ */
+export function qemuVersionFromFile(path: string): string | null {
+  try {
+    return withFileSource(path, (source) => {
+      const rodata = findSection(source, parseElf(source), '.rodata');
+      if (rodata === null) return null;
+      const end = rodata.offset + Math.min(rodata.size, VERSION_SEARCH_LIMIT);
+      // Chunks overlap so that a banner across a boundary is whole in the next one.
+      const step = VERSION_CHUNK - VERSION_LINE_MAX - COPYRIGHT_LINE.length;
+      for (let at = rodata.offset; at < end; at += step) {
+        const bytes = source.read(at, Math.min(VERSION_CHUNK, end - at));
+        const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+        for (let hit = chunk.indexOf(COPYRIGHT_LINE); hit >= 0; hit = chunk.indexOf(COPYRIGHT_LINE, hit + 1)) {
+          const from = Math.max(hit - VERSION_LINE_MAX, chunk.lastIndexOf(0, hit) + 1, chunk.lastIndexOf(0x0a, hit - 1) + 1);
+          const version = parseQemuVersion(chunk.toString('utf8', from, hit));
+          if (version !== null) return version;
+        }
+        if (at + bytes.length >= end) break;
+      }
+      return null;
+    });
+  } catch {
+    return null;
+  }
+}
+
+/**
  * `<emulator> --version`'s first line's version ("7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)"),
- * or null when it does not run or says nothing recognisable. Spawns once per real file.
+ * or null when it does not run or says nothing recognisable. Read from the file when it
+ * holds QEMU's banner (qemuVersionFromFile: no process), else spawns once per real file.
  * A `-binfmt-P` name is run through its real path: Debian's QEMU refuses to start by that name
  * outside binfmt_misc.
  */
 export function emulatorVersion(emulator: Pick<Emulator, 'realPath'>): Promise<string | null> {
   const cached = versionCache.get(emulator.realPath);
   if (cached !== undefined) return cached;
+  const fromFile = qemuVersionFromFile(emulator.realPath);
+  if (fromFile !== null) {
+    const known = Promise.resolve(fromFile);
+    versionCache.set(emulator.realPath, known);
+    return known;
+  }
   const pending = runProcess([emulator.realPath, '--version'], { timeoutMs: 10_000, env: { ...process.env, LC_ALL: 'C' } })
     .then((run) => parseQemuVersion(run.stdout))
     .catch(() => null);

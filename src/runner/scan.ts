@@ -2,23 +2,23 @@
 //
 // Built for speed, in the spirit of scanelf: synchronous I/O, and per entry
 // the fewest system calls that can answer. Directories are listed with their
-// d_type (readdir withFileTypes: no stat per entry); symlinks are never
-// followed; only regular files are opened (O_NOFOLLOW | O_NONBLOCK, so a file
-// swapped for a link or FIFO between readdir and open can neither redirect nor
-// hang the scan); a non-ELF file costs open + one 64-byte read + close; only
-// ELF files are parsed. A directory on another device is checked once with
-// statfs, and proc-like pseudo filesystems (proc, sysfs, debugfs, ...) are
-// not entered.
-import { closeSync, constants, fstatSync, openSync, readSync, readdirSync, statSync, statfsSync } from 'node:fs';
+// d_type (readdir withFileTypes: no stat per entry) and cost nothing more:
+// mount points come from /proc/self/mountinfo, and only a mount point is
+// checked with statfs, so that proc-like pseudo filesystems (proc, sysfs,
+// debugfs, ...) are not entered. Symlinks are never followed; only regular
+// files are opened (O_NOFOLLOW | O_NONBLOCK, so a file swapped for a link or
+// FIFO between readdir and open can neither redirect nor hang the scan). A
+// non-ELF file costs open + one 4 KiB read + close; an ELF file adds fstat and
+// usually one more read (its dynamic section), and only what scan prints is
+// parsed (summarizeElf: no notes, no dynamic strings).
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, readdirSync, realpathSync, statSync, statfsSync } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import { archOfElf, debianArchOf } from '../core/arch.ts';
 import type { ArchName } from '../core/arch.ts';
-import { looksLikeElf, parseElf } from '../core/elf.ts';
+import { looksLikeElf, summarizeElf } from '../core/elf.ts';
 import type { ByteSource, ElfType } from '../core/elf.ts';
 import { isCrossrootError } from '../core/errors.ts';
 
-/** Enough for the ELF identification and the fields scan reports from the header. */
-const PROBE_SIZE = 64;
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY;
 
 /** statfs f_type of filesystems whose files are not files (linux/magic.h). */
@@ -90,28 +90,54 @@ function errnoOf(error: unknown): string {
 }
 
 const PAGE_SIZE = 4096;
-const MAX_PAGES = 8;
+/** Pages one file may hold in reused buffers; a file that needs more gets fresh ones. */
+const POOLED_PAGES = 8;
 
 /**
- * A ByteSource over an open descriptor through a few cached 4 KiB pages: the
- * ELF header, program headers, PT_INTERP, notes and often .dynstr share the
- * first page, so a typical ELF file costs two or three reads in all.
+ * 4 KiB page buffers reused from file to file (no garbage per file). A file's
+ * pages are valid until the next file starts: the summary keeps no bytes.
  */
-function fdSource(fd: number, size: number): ByteSource {
-  const pages = new Map<number, Uint8Array>();
+class PagePool {
+  private readonly buffers: Uint8Array[] = [];
+  private used = 0;
+
+  /** The first page of the next file (the buffer the probe read goes into). */
+  first(): Uint8Array {
+    this.used = 0;
+    return this.take();
+  }
+
+  take(): Uint8Array {
+    if (this.used >= POOLED_PAGES) return new Uint8Array(PAGE_SIZE);
+    let buffer = this.buffers[this.used];
+    if (buffer === undefined) {
+      buffer = new Uint8Array(PAGE_SIZE);
+      this.buffers.push(buffer);
+    }
+    this.used++;
+    return buffer;
+  }
+}
+
+/**
+ * A ByteSource over an open descriptor through 4 KiB pages, page 0 already
+ * read: the ELF header, program headers and PT_INTERP share it, so a typical
+ * ELF file costs one more read (its dynamic section) in all.
+ */
+function fdSource(fd: number, size: number, firstPage: Uint8Array, pool: PagePool): ByteSource {
+  const pages = new Map<number, Uint8Array>([[0, firstPage]]);
   const page = (index: number): Uint8Array => {
     let bytes = pages.get(index);
     if (bytes === undefined) {
       const length = Math.min(PAGE_SIZE, size - index * PAGE_SIZE);
-      bytes = new Uint8Array(length);
+      bytes = pool.take();
       let filled = 0;
       while (filled < length) {
         const got = readSync(fd, bytes, filled, length - filled, index * PAGE_SIZE + filled);
         if (got === 0) break;
         filled += got;
       }
-      if (filled < length) bytes = bytes.subarray(0, filled);
-      if (pages.size >= MAX_PAGES) pages.clear();
+      bytes = bytes.subarray(0, filled);
       pages.set(index, bytes);
     }
     return bytes;
@@ -144,13 +170,29 @@ function fdSource(fd: number, size: number): ByteSource {
   };
 }
 
+/** archOfElf and debianArchOf, memoized: a tree holds few distinct (class, endian, machine, flags). */
+class ArchMemo {
+  private readonly known = new Map<string, { arch: ArchName | null; debianArch: string | null }>();
+
+  of(facts: { class: 32 | 64; endian: 'little' | 'big'; machine: number; flags: number }): { arch: ArchName | null; debianArch: string | null } {
+    const key = `${facts.class}${facts.endian}${facts.machine}:${facts.flags}`;
+    let names = this.known.get(key);
+    if (names === undefined) {
+      names = { arch: archOfElf(facts)?.name ?? null, debianArch: debianArchOf(facts) };
+      this.known.set(key, names);
+    }
+    return names;
+  }
+}
+
 class Scanner {
   readonly files: ScanFileRecord[] = [];
   readonly errors: ScanProblem[] = [];
   readonly skipped: { path: string; filesystem: string }[] = [];
   fileCount = 0;
   directoryCount = 0;
-  private readonly probe = new Uint8Array(PROBE_SIZE);
+  private readonly pages = new PagePool();
+  private readonly arches = new ArchMemo();
 
   /** Opens a file believed to be regular and records it when it is ELF. */
   examine(path: string): void {
@@ -165,31 +207,34 @@ class Scanner {
     }
     try {
       this.fileCount++;
+      // One read serves both: the ELF magic test, and page 0 of an ELF file.
+      const head = this.pages.first();
       let got: number;
       try {
-        got = readSync(fd, this.probe, 0, PROBE_SIZE, 0);
+        got = readSync(fd, head, 0, PAGE_SIZE, 0);
       } catch (error) {
         const code = errnoOf(error);
         // EISDIR/EAGAIN etc: not a regular file after all (swapped since readdir).
         this.problem(path, code, `read '${path}': ${code}`);
         return;
       }
-      if (got < 4 || !looksLikeElf(this.probe)) return;
-      this.files.push(this.elfRecord(path, fd));
+      if (got < 4 || !looksLikeElf(head)) return;
+      this.files.push(this.elfRecord(path, fd, head.subarray(0, got)));
     } finally {
       closeSync(fd);
     }
   }
 
-  private elfRecord(path: string, fd: number): ScanFileRecord {
+  private elfRecord(path: string, fd: number, head: Uint8Array): ScanFileRecord {
     try {
       const { size } = fstatSync(fd);
-      const elf = parseElf(fdSource(fd, size));
-      const facts = { class: elf.class, endian: elf.endian, machine: elf.machine, flags: elf.flags };
+      const firstPage = head.length > size ? head.subarray(0, size) : head;
+      const elf = summarizeElf(fdSource(fd, size, firstPage, this.pages));
+      const { arch, debianArch } = this.arches.of(elf);
       return {
         path,
-        arch: archOfElf(facts)?.name ?? null,
-        debianArch: debianArchOf(facts),
+        arch,
+        debianArch,
         class: elf.class,
         endian: elf.endian,
         machine: elf.machine,
@@ -211,11 +256,22 @@ class Scanner {
     this.errors.push({ path, code, message });
   }
 
-  /** Walks a directory tree depth-first without following symlinks. */
+  /**
+   * Walks a directory tree depth-first without following symlinks. Mount
+   * points come from /proc/self/mountinfo, so a subdirectory costs no system
+   * call of its own; only a mount point is checked (statfs) for a pseudo
+   * filesystem. Without a readable mountinfo, every directory is stat'ed and
+   * a change of device marks a mount point.
+   */
   walk(root: string): void {
     const rootDevice = this.deviceOf(root);
     if (rootDevice === null) return;
-    const stack: { path: string; device: number }[] = [{ path: root, device: rootDevice }];
+    const mounts = this.mounts();
+    let canonicalRoot: string | null = null;
+    try {
+      canonicalRoot = mounts === null ? null : realpathSync(root);
+    } catch { /* the device check below still works */ }
+    const stack: { path: string; canonical: string | null; device: number }[] = [{ path: root, canonical: canonicalRoot, device: rootDevice }];
     while (stack.length > 0) {
       const current = stack.pop();
       if (current === undefined) break;
@@ -232,15 +288,50 @@ class Scanner {
       const subdirectories: string[] = [];
       for (const entry of entries) {
         if (entry.isFile()) this.examine(prefix + entry.name);
-        else if (entry.isDirectory()) subdirectories.push(prefix + entry.name);
+        else if (entry.isDirectory()) subdirectories.push(entry.name);
         // symlinks, devices, FIFOs, sockets: never opened
       }
+      const canonicalPrefix = current.canonical === null ? null : current.canonical.endsWith('/') ? current.canonical : `${current.canonical}/`;
       for (let i = subdirectories.length - 1; i >= 0; i--) {
-        const path = subdirectories[i] ?? '';
+        const name = subdirectories[i] ?? '';
+        const path = prefix + name;
+        if (mounts !== null && canonicalPrefix !== null) {
+          const canonical = canonicalPrefix + name;
+          if (!mounts.has(canonical) || this.enterable(path)) stack.push({ path, canonical, device: current.device });
+          continue;
+        }
         const device = this.deviceOf(path, current.device);
-        if (device !== null) stack.push({ path, device });
+        if (device !== null) stack.push({ path, canonical: null, device });
       }
     }
+  }
+
+  private mountSet: Set<string> | null | undefined;
+
+  /** The mount points this process sees, or null when /proc/self/mountinfo cannot be read. */
+  private mounts(): Set<string> | null {
+    if (this.mountSet === undefined) {
+      try {
+        this.mountSet = mountPointsOf(readFileSync('/proc/self/mountinfo', 'utf8'));
+      } catch {
+        this.mountSet = null;
+      }
+    }
+    return this.mountSet;
+  }
+
+  /** False (and recorded in `skipped`) when the directory is on a pseudo filesystem. */
+  private enterable(path: string): boolean {
+    try {
+      const filesystem = PSEUDO_FILESYSTEMS.get(statfsSync(path).type);
+      if (filesystem !== undefined) {
+        this.skipped.push({ path, filesystem });
+        return false;
+      }
+    } catch {
+      // statfs unsupported here: enter the directory
+    }
+    return true;
   }
 
   /**
@@ -257,17 +348,20 @@ class Scanner {
       return null;
     }
     if (device === parentDevice) return device;
-    try {
-      const filesystem = PSEUDO_FILESYSTEMS.get(statfsSync(path).type);
-      if (filesystem !== undefined) {
-        this.skipped.push({ path, filesystem });
-        return null;
-      }
-    } catch {
-      // statfs unsupported here: enter the directory
-    }
-    return device;
+    return this.enterable(path) ? device : null;
   }
+}
+
+/** Mount points (field 5) of a mountinfo text, with its octal escapes (`\040` for a space) decoded. */
+export function mountPointsOf(mountinfo: string): Set<string> {
+  const points = new Set<string>();
+  for (const line of mountinfo.split('\n')) {
+    const field = line.split(' ')[4];
+    if (field !== undefined && field !== '') {
+      points.add(field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
+    }
+  }
+  return points;
 }
 
 /**

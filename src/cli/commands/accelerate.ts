@@ -1,0 +1,66 @@
+// `crossroot accelerate ROOT [--json] [--no-create] [--no-host] [--tools-root DIR]`:
+// a dry run of `crossroot run --accelerate`: per tool, substituted or not and why.
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { CliContext } from '../context.ts';
+import { onRun, writeJson } from '../context.ts';
+import { planRootAcceleration } from '../../runner/accelerate.ts';
+import type { AccelerationFacts } from '../../runner/accelerate.ts';
+
+interface AccelerateCliOptions {
+  readonly json?: boolean;
+  readonly create?: boolean;
+  readonly host?: boolean;
+  readonly toolsRoot?: string;
+}
+
+export function registerAccelerate(program: Command, context: CliContext): void {
+  const command = program.command('accelerate')
+    .description('show which emulated compiler tools of a root `run --accelerate` replaces with native cross tools of the same version, and why not')
+    .argument('<root>', 'the foreign root directory')
+    .option('--json', 'print the plan as JSON: tools, mounts, refusal reason')
+    .option('--no-create', 'do not create the amd64 tools root when it is missing')
+    .option('--no-host', 'do not consider the host\'s own cross tools')
+    .option('--tools-root <dir>', 'use this amd64 root of cross tools instead of the managed one');
+  onRun<AccelerateCliOptions>(command, context, async ([root], options) => {
+    const { io } = context;
+    const facts = await planRootAcceleration(resolve(io.cwd, root ?? '.'), {
+      createToolsRoot: options.create !== false,
+      useHost: options.host !== false,
+      ...(options.toolsRoot === undefined ? {} : { toolsRoot: resolve(io.cwd, options.toolsRoot) }),
+      ...(io.env['CROSSROOT_HOME'] === undefined ? {} : { home: io.env['CROSSROOT_HOME'] }),
+      log: (line) => io.stderr(`crossroot: ${line}\n`),
+    });
+    if (options.json === true) writeJson(io, facts);
+    else io.stdout(renderAcceleration(facts));
+    // A dry run succeeds when it could decide; a root where nothing is accelerated is reported, not failed.
+    return 0;
+  });
+}
+
+export function renderAcceleration(facts: AccelerationFacts): string {
+  const { plan } = facts;
+  const lines: string[] = [];
+  lines.push(`root: ${facts.rootDir} (${facts.identity.debianArch ?? 'unknown arch'}, ${facts.identity.suite ?? 'unknown suite'})`);
+  lines.push(`native tools: ${plan.sourceDir ?? facts.toolsRoot ?? 'none'}${plan.source === null ? '' : ` (${plan.source})`}`);
+  if (facts.toolsRootProblem !== null) lines.push(`tools root: ${facts.toolsRootProblem}`);
+  lines.push(`version rule: ${plan.versionRule}`);
+  lines.push('');
+  const rows = [['TOOL', 'GCC', 'STATUS', 'ROOT PACKAGE', 'NATIVE PACKAGE', 'WHY']];
+  for (const tool of plan.tools) {
+    rows.push([
+      tool.tool, tool.gccMajor ?? '-', tool.status,
+      tool.rootPackage === null ? '-' : `${tool.rootPackage.package} ${tool.rootPackage.version}`,
+      tool.nativePackage === null ? '-' : `${tool.nativePackage.package} ${tool.nativePackage.version}`,
+      tool.reason,
+    ]);
+  }
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  for (const row of rows) lines.push(row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
+  lines.push('');
+  const substituted = plan.tools.filter((tool) => tool.status === 'substituted').length;
+  lines.push(plan.refused === null
+    ? `${substituted} of ${plan.tools.length} tools run natively; ${plan.mounts.length} mounts in the run's private namespace, none visible outside it`
+    : `not accelerated: ${plan.refused}`);
+  return `${lines.join('\n')}\n`;
+}

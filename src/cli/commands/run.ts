@@ -1,0 +1,94 @@
+// crossroot run [DIR | --arch ARCH] [options] -- CMD...: runs CMD inside a
+// root (private mount and PID namespaces, API filesystems, emulation for a
+// foreign architecture) and exits with its status (128+N when killed by
+// signal N). The work is in runner/enter.ts; this file only parses.
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import type { CliContext } from '../context.ts';
+import { onRun } from '../context.ts';
+import { UsageError } from '../../core/errors.ts';
+import type { EmulationChoice } from '../../core/enter-plan.ts';
+import { EMULATION_MODES, isEmulationChoice } from '../../core/enter-plan.ts';
+import { enterRoot } from '../../runner/enter.ts';
+import { progressReporter } from './create.ts';
+
+export interface EnterCliOptions {
+  readonly arch?: string;
+  readonly bind?: string[];
+  readonly workdir?: string;
+  readonly env?: string[];
+  readonly user?: string;
+  readonly emulation?: string;
+  readonly verbose?: boolean;
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** The options `run` and `shell` share. */
+export function addEnterOptions(command: Command): Command {
+  return command
+    .option('--arch <arch>', 'the architecture: without DIR, use (and create on first use) the managed root of ARCH')
+    .option('--bind <src[:dst]>', 'bind-mount a host path into the root (DST inside the root, default SRC; append :ro for read-only); repeatable', collect)
+    .option('--workdir <dir>', 'working directory inside the root (default /; the home directory for shell)')
+    .option('--env <name=value>', 'set a variable in the clean environment; repeatable', collect)
+    .option('--user <user[:group]>', "run as this user of the root's /etc/passwd (name or uid; default root)")
+    .addOption(new Option('--emulation <mode>', 'how foreign binaries run').choices(['auto', ...EMULATION_MODES]).default('auto'))
+    .option('-v, --verbose', 'describe the namespaces, mounts, emulation and timings on stderr');
+}
+
+export function emulationOf(value: string | undefined): EmulationChoice {
+  const choice = value ?? 'auto';
+  if (!isEmulationChoice(choice)) throw new UsageError(`parse --emulation: '${choice}' is not one of auto, ${EMULATION_MODES.join(', ')}`);
+  return choice;
+}
+
+/**
+ * Splits the operands into DIR and the command. Without --arch the first
+ * operand is DIR. With --arch, an operand before `--` is DIR and the command
+ * is what follows `--`.
+ */
+export function splitOperands(args: readonly string[], rawArgs: readonly string[], hasArch: boolean): { dir: string | undefined; argv: string[] } {
+  if (!hasArch) return { dir: args[0], argv: args.slice(1) };
+  const separator = rawArgs.indexOf('--');
+  const afterSeparator = separator < 0 ? 0 : rawArgs.length - separator - 1;
+  const before = Math.max(0, args.length - afterSeparator);
+  if (before > 1) throw new UsageError("run: put '--' before the command (only DIR may come before it)");
+  return before === 1 ? { dir: args[0], argv: args.slice(1) } : { dir: undefined, argv: [...args] };
+}
+
+export function registerRun(program: Command, context: CliContext): void {
+  const command = addEnterOptions(program.command('run')
+    .description('run a command inside a root of any architecture, in private namespaces; exits with its status')
+    .argument('[dir-and-command...]', 'DIR (unless --arch names a managed root), then -- and the command'))
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  crossroot run ./arm64-root -- uname -m',
+      '  crossroot run --arch arm64 --bind .:/src --workdir /src -- make',
+      '',
+      'Exit status: the command\'s (128+N when killed by signal N); 1 when the run could not be set up; 2 usage error.',
+    ].join('\n'));
+  onRun<EnterCliOptions>(command, context, async (args, options) => {
+    const { dir, argv } = splitOperands(args, (program as unknown as { rawArgs?: string[] }).rawArgs ?? [], options.arch !== undefined);
+    if (dir === undefined && options.arch === undefined) throw new UsageError('run: give DIR or --arch ARCH', { hint: "run 'crossroot run --help' for usage" });
+    if (argv.length === 0) throw new UsageError('run: give the command after --', { hint: 'for an interactive shell use crossroot shell' });
+    const progress = progressReporter(context.io, false);
+    const result = await enterRoot({
+      progress: progress.update,
+      rootReady: progress.done,
+      rootDir: dir,
+      arch: options.arch,
+      binds: options.bind ?? [],
+      workdir: options.workdir,
+      env: options.env ?? [],
+      user: options.user,
+      emulation: emulationOf(options.emulation),
+      argv,
+      verbose: options.verbose === true,
+      stderr: context.io.stderr,
+      hostEnv: context.io.env,
+      cwd: context.io.cwd,
+    });
+    return result.exitCode;
+  });
+}
