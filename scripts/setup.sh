@@ -14,6 +14,12 @@ debian_packages=(
   coreutils       # chroot
   qemu-user-static # the emulators binfmt_misc entries point at
   dpkg-dev        # dpkg-deb for the Debian-package fixtures
+  mmdebstrap      # builds foreign roots (crossroot create)
+  uidmap          # newuidmap/newgidmap for rootless runs
+  xz-utils zstd bzip2  # --from-tar decompressors
+  tmux            # drives the interactive shell test
+  diffutils       # cmp, for comparing accelerated and emulated objects
+  debootstrap arch-install-scripts proot  # peers measured side by side in bench/
   ca-certificates
 )
 
