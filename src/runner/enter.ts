@@ -19,7 +19,7 @@
 // exits when the socket reaches EOF, which happens when crossroot dies, even
 // by SIGKILL (stage 2 then removes the run's temporary files first; a
 // parent-death signal on unshare would kill it before it could).
-import { existsSync, lstatSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { constants as osConstants, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Architecture } from '../core/arch.ts';
@@ -527,7 +527,16 @@ async function writeMaps(pid: number, mapping: IdMapping): Promise<void> {
 
 function startStage2(): RunningProcess {
   const argv = ['unshare', '--user', '--mount', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...stage2Command()];
-  return startProcess(argv, { channels: 1 });
+  // From source, tsx caches compiled files in $TMPDIR/tsx-<uid>; stage 2 starts before its ids are
+  // mapped (uid 65534), so keep that cache in the project's .cache rather than as a stray /tmp/tsx-65534.
+  if (!import.meta.url.endsWith('.ts')) return startProcess(argv, { channels: 1 });
+  const cache = fileURLToPath(new URL('../../.cache/stage2-tmp', import.meta.url));
+  try {
+    mkdirSync(cache, { recursive: true });
+    return startProcess(argv, { channels: 1, env: { ...process.env, TMPDIR: cache } });
+  } catch {
+    return startProcess(argv, { channels: 1 }); // a user who cannot write the project: tsx's default
+  }
 }
 
 /** Runs the plan; resolves with the command's exit status (128+N for signal N). */
@@ -545,6 +554,7 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
     if (child !== null) {
       child.kill('SIGKILL');
       await child.done.catch(() => undefined);
+      for (const unused of child.channels) unused.destroy(); // an unread socket would keep crossroot alive
     }
     throw error;
   }
@@ -555,6 +565,7 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
   child ??= startStage2();
   const channel = child.channels[0];
   if (child.pid === undefined || channel === undefined) {
+    for (const unused of child.channels) unused.destroy();
     await child.done;
     throw new CrossrootError('SPAWN', 'start the run: unshare did not start');
   }
