@@ -2,18 +2,21 @@
 // managed roots of arm64, armhf and riscv64 (Debian with a C toolchain,
 // created on first use by runner/roots.ts), `uname -m`, and a C program
 // compiled and run inside; su in the arm64 one.
-// The root lives under .cache/crossroot-home (CROSSROOT_HOME), so only the
-// first run of this test pays for creating it. Set CROSSROOT_SKIP_MANAGED=1 to
-// skip it (it downloads a few hundred MB the first time).
+// The roots live in the machine-level test home (CROSSROOT_HOME =
+// test/support/roots.ts TEST_CROSSROOT_HOME, laid out like managed roots), so
+// only the first run on a machine pays for creating them, and a fresh clone
+// (CI) reuses them. Set CROSSROOT_SKIP_MANAGED=1 to skip it (it downloads a
+// few hundred MB the first time).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runProcess } from '../src/runner/process.ts';
+import { TEST_CROSSROOT_HOME, ensureTestRoot } from './support/roots.ts';
 
 const BIN = fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url));
-const HOME = fileURLToPath(new URL('../.cache/crossroot-home', import.meta.url));
+const HOME = TEST_CROSSROOT_HOME;
 
 const CASES = [
   { arch: 'arm64', machine: 'aarch64', elfArch: 'aarch64' },
@@ -24,6 +27,8 @@ const CASES = [
 for (const { arch, machine, elfArch } of CASES) {
   test(`managed ${arch} root: uname -m is ${machine}; a C hello world compiles and runs inside`, { timeout: 40 * 60_000, skip: process.env['CROSSROOT_SKIP_MANAGED'] === '1' }, async () => {
     mkdirSync(HOME, { recursive: true });
+    // The test home's toolchain roots are the managed roots (created under its lock, shared with other tests).
+    await ensureTestRoot(arch, { toolchain: true });
     const env = { ...process.env, CROSSROOT_HOME: HOME };
     const crossroot = (args: string[]): ReturnType<typeof runProcess> =>
       runProcess([process.execPath, '--import', import.meta.resolve('tsx'), BIN, ...args], { env, timeoutMs: 35 * 60_000 });
