@@ -14,7 +14,9 @@ import { debianPackageRoot, ensureDebianPackages } from './support/debian-packag
 import { runProcess } from '../src/runner/process.ts';
 import { writeProbe } from '../src/runner/probe-run.ts';
 import { findEmulators } from '../src/runner/emulators.ts';
-import { parseEntryText, parseRegisterString, renderEntryText } from '../src/core/binfmt-rule.ts';
+import { parseEntryText, parseRegisterString, renderEntryText, toHex } from '../src/core/binfmt-rule.ts';
+import { flagsToString } from '../src/core/binfmt-entry.ts';
+import type { statusJson } from '../src/cli/commands/binfmt-status.ts';
 import { ARCHITECTURES } from '../src/core/arch.ts';
 import type { InstallReport } from '../src/cli/commands/binfmt-install.ts';
 
@@ -84,6 +86,65 @@ describe('binfmt install in a private instance', () => {
       assert.ok(parsed.ok);
       assert.equal(reads[index]?.text, renderEntryText(parsed.entry), arch);
       assert.match(reads[index]?.text ?? '', /^flags: POCF$/m, `${arch}: QEMU 7.2 honours P, so the default is POCF`);
+    }
+  });
+
+  it('after install all, status agrees with every entry file field by field and every architecture works', async (t) => {
+    const results = await runPrivate([
+      cli(['binfmt', 'install', 'all', '--binfmt-dir', '{binfmt-dir}', '--json']),
+      cli(['binfmt', 'status', '--binfmt-dir', '{binfmt-dir}', '--json']),
+      cli(['binfmt', 'status', '--binfmt-dir', '{binfmt-dir}', '--json']),
+      { op: 'list' },
+      ...expectedAll.map((arch): PrivateOp => ({ op: 'read', name: `crossroot-${arch}` })),
+    ]);
+    const [install, firstStatus, statusRun, list, ...reads] = results;
+    assert.equal(install?.exitCode, 0, install?.stderr);
+    assert.deepEqual(json<InstallReport>(install).results.map((r) => [r.arch, r.action]).sort(), expectedAll.map((arch) => [arch, 'added']));
+    t.diagnostic(`binfmt status with probes of ${String(expectedAll.length)} architectures: ${((firstStatus?.ms ?? NaN) / 1000).toFixed(2)} s first, ${((statusRun?.ms ?? NaN) / 1000).toFixed(2)} s second`);
+
+    assert.equal(statusRun?.exitCode, 0, statusRun?.stdout);
+    const status = json<ReturnType<typeof statusJson>>(statusRun);
+    assert.equal(status.mounted, true);
+    assert.equal(status.namespace, 'private');
+    assert.equal('probed' in status && status.probed, true);
+    const registered = list?.names?.filter((name) => name !== 'register' && name !== 'status') ?? [];
+    assert.deepEqual(registered.sort(), expectedAll.map((arch) => `crossroot-${arch}`).sort(), 'install all registered exactly the foreign static emulators');
+    assert.deepEqual(status.entries.map((entry) => entry.name).sort(), registered.sort(), 'status lists every entry of the instance');
+
+    // Each entry, field by field, against its file under the instance.
+    for (const [index, arch] of expectedAll.entries()) {
+      const name = `crossroot-${arch}`;
+      const read = reads[index];
+      assert.equal(read?.errno, null, name);
+      const kernel = parseEntryText(name, read?.text ?? '');
+      const entry = status.entries.find((candidate) => candidate.name === name);
+      assert.ok(entry, name);
+      assert.equal(entry.enabled, kernel.enabled, `${name} enabled`);
+      assert.equal(entry.type, kernel.type, `${name} type`);
+      assert.equal(entry.type, 'magic', name);
+      if (kernel.type !== 'magic') continue;
+      assert.equal(entry.offset, kernel.offset, `${name} offset`);
+      assert.equal(entry.magic, toHex(kernel.magic), `${name} magic`);
+      assert.equal(entry.mask, kernel.mask === null ? null : toHex(kernel.mask), `${name} mask`);
+      assert.equal(entry.extension, null, `${name} extension`);
+      assert.equal(entry.interpreter, kernel.interpreter, `${name} interpreter`);
+      assert.equal(entry.flags, flagsToString(kernel.flags), `${name} flags`);
+      assert.equal(entry.owner, 'crossroot', name);
+      assert.ok(entry.arches.includes(arch), `${name} matches ${arch} headers: ${entry.arches.join(',')}`);
+      assert.deepEqual(
+        [entry.health.interpreterExists, entry.health.interpreterStatic, entry.health.pinned, entry.health.probe, entry.health.reason],
+        [true, true, true, 'ok', null], `${name} health`,
+      );
+    }
+
+    // Every registered architecture works through its crossroot entry; the native ones need none.
+    for (const arch of expectedAll) {
+      const verdict = status.arches.find((candidate) => candidate.arch === arch);
+      assert.deepEqual([verdict?.arch, verdict?.native, verdict?.handler, verdict?.works, verdict?.reason], [arch, false, `crossroot-${arch}`, true, null]);
+    }
+    for (const arch of NATIVE_HERE) {
+      const verdict = status.arches.find((candidate) => candidate.arch === arch);
+      assert.deepEqual([verdict?.native, verdict?.handler, verdict?.works], [true, null, true], arch);
     }
   });
 

@@ -152,8 +152,12 @@ function checkTarget(dir: string, force: boolean): 'absent' | 'empty' | 'root' {
   return 'root';
 }
 
-/** Removes partial siblings of `dir` left by creates that died (their PID is gone). */
-function removeStalePartials(dir: string): void {
+/**
+ * Removes partial siblings of `dir` left by creates that died (their PID is gone).
+ * A rootless create's leftovers hold files of subordinate ids, which only a
+ * namespace that maps them can remove (removeTree).
+ */
+async function removeStalePartials(dir: string): Promise<void> {
   const parent = dirname(dir);
   const prefix = `${basename(dir)}${PARTIAL_INFIX}`;
   let names: string[];
@@ -169,8 +173,9 @@ function removeStalePartials(dir: string): void {
     const path = join(parent, name);
     if (mountsUnder(path).length > 0) continue;
     try {
-      rmSync(path, { recursive: true, force: true });
-    } catch { /* another user's, or busy: left for doctor */ }
+      if (lstatSync(path).uid !== process.getuid?.() && !isRoot()) continue; // another user's
+      await removeTree(path);
+    } catch { /* busy or not ours to remove: left for doctor */ }
   }
 }
 
@@ -336,17 +341,31 @@ export async function runInBuildNamespace(
   return { ok: result.exitCode === 0 && report?.ok === true, report, output: tail.join('\n'), signal: result.signal };
 }
 
-/** Removes a tree we built; a rootless build's files belong to subordinate ids, so it is removed inside a namespace. */
-async function removeTree(path: string): Promise<void> {
+/**
+ * Removes a tree we built. A rootless build's files belong to the user's
+ * subordinate ids (and may be unreadable to the user: a 0700 directory of
+ * uid 100041 is _apt's): what a plain removal cannot remove is removed inside
+ * a namespace that maps them.
+ */
+export async function removeTree(path: string): Promise<void> {
   if (!existsSync(path)) return;
   if (mountsUnder(path).length > 0) {
     throw new CrossrootError('ROOT_IN_USE', `remove '${path}': something is still mounted under it`, { hint: `see: grep ' ${path}' /proc/self/mounts` });
   }
-  if (isRoot()) {
+  try {
     rmSync(path, { recursive: true, force: true });
     return;
+  } catch (error) {
+    if (isRoot()) throw error;
   }
-  await runInBuildNamespace({ register: null, binds: [], commands: [['rm', '-rf', '--one-file-system', '--', path]] });
+  const removal = await runInBuildNamespace({ register: null, binds: [], commands: [['rm', '-rf', '--one-file-system', '--', path]] });
+  if (!removal.ok || existsSync(path)) {
+    const lastLine = removal.output.trim().split('\n').at(-1) ?? '';
+    const why = lastLine !== '' ? lastLine : (removal.report?.message ?? 'it is still there');
+    throw new CrossrootError('IO', `remove '${path}': ${why}`, {
+      hint: 'check /etc/subuid and /etc/subgid: the tree holds files of ids outside them',
+    });
+  }
 }
 
 /** Signals that abort a create; their handlers stay installed only while a create runs. */
@@ -433,7 +452,7 @@ export async function createRoot(options: CreateOptions): Promise<CreateResult> 
   }
   const existing = checkTarget(dir, options.force === true);
   mkdirSync(dirname(dir), { recursive: true });
-  removeStalePartials(dir);
+  await removeStalePartials(dir);
   const partial = partialDirFor(dir, `${process.pid}-${randomBytes(4).toString('hex')}`);
   mkdirSync(partial, { mode: 0o755 });
 
@@ -692,7 +711,7 @@ async function importTarball(options: CreateOptions, dir: string, started: numbe
   const wanted = options.arch === undefined ? null : resolveTargetArch(options.arch);
   const existing = checkTarget(dir, options.force === true);
   mkdirSync(dirname(dir), { recursive: true });
-  removeStalePartials(dir);
+  await removeStalePartials(dir);
   const partial = partialDirFor(dir, `${process.pid}-${randomBytes(4).toString('hex')}`);
   mkdirSync(partial, { mode: 0o755 });
   try {

@@ -2,13 +2,13 @@
 // with a C toolchain), created on first use by `crossroot run --arch ARCH`.
 // They live in managedRootsDir(): /var/lib/crossroot/roots as root,
 // ~/.local/share/crossroot/roots otherwise, $CROSSROOT_HOME/roots when set.
-import { lstatSync, readdirSync, rmSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CrossrootError } from '../core/errors.ts';
 import { TOOLCHAIN_PACKAGES, defaultSuiteFor, canonicalSuite, resolveTargetArch } from '../core/create-plan.ts';
 import type { ProgressState, RootMarker } from '../core/create-plan.ts';
-import { cacheRoot, createRoot, mountsUnder, processesUsing, readMarker } from './create.ts';
+import { cacheRoot, createRoot, mountsUnder, processesUsing, readMarker, removeTree } from './create.ts';
 import type { CreateResult } from './create.ts';
 
 export function managedRootsDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
@@ -107,11 +107,12 @@ export function rootUsers(dir: string): { mounts: string[]; pids: number[] } {
 /**
  * Removes the managed root of `arch`. Refuses while it is in use (a mount under
  * it in our namespace, or a process whose root or cwd is inside), and when the
- * directory is not a crossroot root. fs.rm never follows symlinks inside the
- * tree (it unlinks them), and the root directory itself must be a real
- * directory, not a symlink.
+ * directory is not a crossroot root. The removal never follows symlinks inside
+ * the tree (it unlinks them), and the root directory itself must be a real
+ * directory, not a symlink. A rootless root holds files of the user's
+ * subordinate ids: it is removed inside a user namespace that maps them.
  */
-export function removeManagedRoot(arch: string, env: Readonly<Record<string, string | undefined>> = process.env): string {
+export async function removeManagedRoot(arch: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<string> {
   const dir = managedRootPath(arch, env);
   let stat;
   try {
@@ -133,6 +134,6 @@ export function removeManagedRoot(arch: string, env: Readonly<Record<string, str
   if (process.getuid?.() !== 0 && readMarker(dir)?.ownerUid !== process.getuid?.()) {
     throw new CrossrootError('ROOT_IN_USE', `remove managed root '${dir}': it belongs to another user`);
   }
-  rmSync(dir, { recursive: true, force: false });
+  await removeTree(dir);
   return dir;
 }

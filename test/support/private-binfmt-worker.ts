@@ -101,8 +101,9 @@ for (const op of job.ops) {
     }
     case 'cli': {
       // '{binfmt-dir}' stands for where the instance is mounted (known only here).
+      const started = performance.now();
       const run = await runCli(op.argv.map((arg) => arg.replaceAll('{binfmt-dir}', job.dir)));
-      results.push({ op: op.op, errno: null, exitCode: run.code, stdout: run.stdout, stderr: run.stderr });
+      results.push({ op: op.op, errno: null, exitCode: run.code, stdout: run.stdout, stderr: run.stderr, ms: performance.now() - started });
       break;
     }
   }

@@ -18,7 +18,8 @@
 // the result has `errno` when execve failed, or the exit status and output of
 // whatever ran, with `printed` decoded when that was argv-printer.
 // `cli` runs crossroot's main() inside the namespace, where the instance is
-// visible at `dir`; the text '{binfmt-dir}' in its argv is replaced by `dir`.
+// visible at `dir`; the text '{binfmt-dir}' in its argv is replaced by `dir`;
+// its result's `ms` is how long the command took.
 // `list` gives the kernel's readdir order (newest entry first on 6.x);
 // `readInstance` runs crossroot's own reader on the instance.
 // `call` imports `module` (a path from the project's root, e.g.
@@ -56,6 +57,8 @@ export interface OpResult {
   readonly signal?: string | null;
   readonly stdout?: string;
   readonly stderr?: string;
+  /** cli: wall-clock milliseconds of the command (in-process, inside the namespace). */
+  readonly ms?: number;
   /** call: the JSON-able value the function returned (awaited). */
   readonly value?: unknown;
   /** exec: decoded argv-printer output when the final program was argv-printer. */

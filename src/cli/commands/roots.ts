@@ -36,7 +36,7 @@ export function registerRoots(program: Command, context: CliContext): void {
     .description('remove the managed root for ARCH (refused while a run uses it)')
     .argument('<arch>', 'architecture');
   onRun(rm, context, async ([arch]) => {
-    const dir = removeManagedRoot(arch ?? '', context.io.env);
+    const dir = await removeManagedRoot(arch ?? '', context.io.env);
     context.io.stdout(`removed ${dir}\n`);
     return 0;
   });
