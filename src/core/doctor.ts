@@ -2,6 +2,8 @@
 // stable id, a severity, a message and a fix; checks that a Debian package
 // fixes name it, for `doctor --fix`. Pure: runner/doctor.ts gathers the facts.
 import type { ArchName } from './arch.ts';
+import { isAtOrUnder, mountPoints } from './mount-table.ts';
+import type { IdRange } from './subordinate-ids.ts';
 
 export type DoctorSeverity = 'error' | 'warning' | 'info';
 
@@ -15,10 +17,7 @@ export interface DoctorCheck {
   readonly packages: readonly string[];
 }
 
-export interface IdRange {
-  readonly start: number;
-  readonly count: number;
-}
+export { parseSubIds, type IdRange } from './subordinate-ids.ts';
 
 export interface DoctorFacts {
   readonly kernelRelease: string;
@@ -71,18 +70,6 @@ export const KERNEL_FEATURES = [
   { id: 'kernel-private-instances', major: 6, minor: 7, severity: 'info', what: 'private binfmt_misc instances in user namespaces (rootless registration, isolated tests)' },
 ] as const;
 
-/** /etc/subuid lines "name:start:count" (or "uid:start:count") for this user. */
-export function parseSubIds(text: string, user: { readonly name: string | null; readonly uid: number }): IdRange[] {
-  const ranges: IdRange[] = [];
-  for (const line of text.split('\n')) {
-    const [owner, start, count] = line.trim().split(':');
-    if (owner === undefined || start === undefined || count === undefined || line.trim().startsWith('#')) continue;
-    if (owner !== user.name && owner !== String(user.uid)) continue;
-    const range = { start: Number(start), count: Number(count) };
-    if (Number.isInteger(range.start) && Number.isInteger(range.count) && range.count > 0) ranges.push(range);
-  }
-  return ranges;
-}
 
 /** Ranges this small cannot hold a Debian root's system users (nobody is 65534). */
 const MIN_SUBORDINATE_IDS = 65536;
@@ -208,12 +195,6 @@ export function packagesToInstall(checks: readonly DoctorCheck[]): string[] {
 
 /** Mount points of /proc/self/mountinfo text that earlier crossroot runs may have left. */
 export function leakedMountPoints(mountinfo: string, managedDirs: readonly string[] = []): string[] {
-  const points: string[] = [];
-  for (const line of mountinfo.split('\n')) {
-    const field = line.split(' ')[4];
-    if (field === undefined) continue;
-    const point = field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
-    if (point.includes('crossroot') || managedDirs.some((dir) => point === dir || point.startsWith(`${dir}/`))) points.push(point);
-  }
-  return points;
+  return mountPoints(mountinfo, 'mountinfo')
+    .filter((point) => point.includes('crossroot') || managedDirs.some((dir) => isAtOrUnder(point, dir)));
 }

@@ -29,6 +29,8 @@ import { resolveHostPathInRoot } from './root-fs.ts';
 import { withFileSource } from './file-source.ts';
 import { parseElf } from '../core/elf.ts';
 import { archOfElf, debianArchOf } from '../core/arch.ts';
+import { mountPointsUnder } from '../core/mount-table.ts';
+import { parseSubIds } from '../core/subordinate-ids.ts';
 
 export interface CreateOptions {
   readonly dir: string;
@@ -94,16 +96,11 @@ export function readMarker(dir: string): RootMarker | null {
 
 /** Mount points at or under `dir` in this process's mount namespace (octal escapes decoded). */
 export function mountsUnder(dir: string): string[] {
-  const prefix = resolve(dir);
-  let text: string;
   try {
-    text = readFileSync('/proc/self/mounts', 'utf8');
+    return mountPointsUnder(readFileSync('/proc/self/mounts', 'utf8'), resolve(dir));
   } catch {
     return [];
   }
-  return text.split('\n').map((line) => line.split(' ')[1] ?? '')
-    .map((field) => field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8))))
-    .filter((point) => point === prefix || point.startsWith(`${prefix}/`));
 }
 
 /** PIDs of processes whose root or cwd is at or under `dir`. */
@@ -212,13 +209,7 @@ export function subordinateRange(file: string, user: string, uid: number): { sta
   } catch {
     return null;
   }
-  for (const line of text.split('\n')) {
-    const [name, start, count] = line.trim().split(':');
-    if ((name === user || name === String(uid)) && /^\d+$/.test(start ?? '') && /^\d+$/.test(count ?? '')) {
-      return { start: Number(start), count: Number(count) };
-    }
-  }
-  return null;
+  return parseSubIds(text, { name: user, uid })[0] ?? null;
 }
 
 export interface IdMaps {
