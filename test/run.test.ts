@@ -104,6 +104,15 @@ describe('run: status, streams, options', () => {
     assert.deepEqual(processesRootedAt(arm64), []);
   });
 
+  test('--accelerate on a root without a compiler: runs emulated, says why on stderr; --profile names the programs', async () => {
+    const run = await crossroot(['run', arm64, '--accelerate', '--profile', '--', 'sh', '-c', 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo done']);
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.equal(run.stdout, 'done\n');
+    assert.match(run.stderr, /^crossroot: accelerate: nothing accelerated: the root has no gcc for 'aarch64-linux-gnu' \(no cc1\)$/m);
+    assert.match(run.stderr, /crossroot: profile \(CPU time by program\):\n\s+CPU s\s+MODE\s+PROCS\s+PROGRAM\n\s+\d+\.\d\d\s+emulated\s+1\s+\/bin\/sh\n/);
+    assert.deepEqual(mountsUnder(arm64), []);
+  });
+
   test('stdin, stdout and stderr pass through', async () => {
     const run = await crossroot(['run', arm64, '--', 'sh', '-c', 'cat; echo to-stderr >&2'], { input: 'hello from the host\n' });
     assert.equal(run.exitCode, 0, run.stderr);

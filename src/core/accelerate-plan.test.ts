@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACCELERATED_ARCHES, accelerationCommands, matchVersions, planAcceleration, sourceUploadVersion, toolsRootPackages,
+  ACCELERATED_ARCHES, accelerationSteps, accelerationUnmounts, emulatedToolLines, matchVersions, planAcceleration,
+  compilerWrapper, nativeIncludeDirs, sourceUploadVersion, substitutedToolLines, toolsRootPackages, withCreatedEntries,
 } from './accelerate-plan.ts';
 import type { AcceleratePlan, EntryKind, PackageOwner, TreeFacts } from './accelerate-plan.ts';
 import { resolveArch } from './arch.ts';
@@ -142,13 +143,15 @@ describe('planAcceleration', () => {
     assert.equal(plan.source, 'tools-root');
     assert.deepEqual(plan.gccMajors, ['12']);
     assert.deepEqual(statusOf(plan), {
-      cc1: 'substituted', cc1plus: 'emulated', lto1: 'substituted', 'lto-wrapper': 'substituted', collect2: 'substituted',
+      cc1: 'substituted', cc1plus: 'substituted', lto1: 'substituted', 'lto-wrapper': 'substituted', collect2: 'substituted',
       'liblto_plugin.so': 'substituted', as: 'substituted', 'ld.bfd': 'substituted', 'ld.gold': 'substituted',
     });
     const binds = plan.mounts.filter((m) => m.kind === 'bind').map((m) => [m.source, m.target]);
     assert.deepEqual(binds, [
       ['/var/lib/crossroot/tools/bookworm/usr/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu'],
-      ['/var/lib/crossroot/tools/bookworm/usr/lib/gcc-cross/aarch64-linux-gnu/12/cc1', '/usr/lib/gcc/aarch64-linux-gnu/12/cc1'],
+      // cc1 and cc1plus: wrappers made in the /usr/lib shadow (the root's include chains)
+      ['/usr/lib/gcc-cross/aarch64-linux-gnu/cc1-12', '/usr/lib/gcc/aarch64-linux-gnu/12/cc1'],
+      ['/usr/lib/gcc-cross/aarch64-linux-gnu/cc1plus-12', '/usr/lib/gcc/aarch64-linux-gnu/12/cc1plus'],
       ['/var/lib/crossroot/tools/bookworm/usr/lib/gcc-cross/aarch64-linux-gnu/12/lto1', '/usr/lib/gcc/aarch64-linux-gnu/12/lto1'],
       ['/var/lib/crossroot/tools/bookworm/usr/lib/gcc-cross/aarch64-linux-gnu/12/lto-wrapper', '/usr/lib/gcc/aarch64-linux-gnu/12/lto-wrapper'],
       ['/var/lib/crossroot/tools/bookworm/usr/lib/gcc-cross/aarch64-linux-gnu/12/collect2', '/usr/lib/gcc/aarch64-linux-gnu/12/collect2'],
@@ -170,8 +173,10 @@ describe('planAcceleration', () => {
     assert.deepEqual(top.keep.find((e) => e.name === 'usr'), { name: 'usr', kind: 'dir' });
     const usrLib = shadows[1];
     assert.ok(usrLib?.kind === 'shadow-dir');
-    assert.deepEqual(usrLib.add.map((e) => e.path), ['x86_64-linux-gnu', 'gcc-cross', 'gcc-cross/aarch64-linux-gnu', 'gcc-cross/aarch64-linux-gnu/12']);
-    assert.deepEqual(usrLib.add.at(-1), { kind: 'symlink', path: 'gcc-cross/aarch64-linux-gnu/12', target: '/usr/lib/gcc/aarch64-linux-gnu/12' });
+    assert.deepEqual(usrLib.add.map((e) => e.path), ['x86_64-linux-gnu', 'gcc-cross', 'gcc-cross/aarch64-linux-gnu', 'gcc-cross/aarch64-linux-gnu/12',
+      'gcc-cross/aarch64-linux-gnu/cc1-12-native', 'gcc-cross/aarch64-linux-gnu/cc1-12-emulated', 'gcc-cross/aarch64-linux-gnu/cc1-12',
+      'gcc-cross/aarch64-linux-gnu/cc1plus-12-native', 'gcc-cross/aarch64-linux-gnu/cc1plus-12-emulated', 'gcc-cross/aarch64-linux-gnu/cc1plus-12']);
+    assert.deepEqual(usrLib.add[3], { kind: 'symlink', path: 'gcc-cross/aarch64-linux-gnu/12', target: '/usr/lib/gcc/aarch64-linux-gnu/12' });
   });
 
   it('a mismatched compiler version leaves every gcc tool emulated; matching binutils alone are substituted', () => {
@@ -225,12 +230,17 @@ describe('planAcceleration', () => {
     assert.equal(host.source, 'host');
   });
 
-  it('cc1 stays emulated when the root has headers in /usr/local/include (a cross cc1 never searches it)', () => {
+  it('cc1 and cc1plus run through wrappers that search /usr/local/include like the root\'s compiler (a cross cc1 never does)', () => {
     const root = bookwormRoot('12.2.0-14', { '/usr/local/include/mylib.h': { file: null } });
     const plan = planAcceleration({ debianArch: 'arm64', root, candidates: [{ source: 'tools-root', facts: toolsRoot() }] });
-    assert.equal(statusOf(plan)['cc1'], 'emulated');
-    assert.match(plan.tools.find((t) => t.tool === 'cc1')?.reason ?? '', /usr\/local\/include/);
-    assert.equal(statusOf(plan)['as'], 'substituted');
+    for (const tool of ['cc1', 'cc1plus']) {
+      assert.equal(statusOf(plan)[tool], 'substituted');
+      assert.match(plan.tools.find((t) => t.tool === tool)?.reason ?? '', /wrapper that gives it the root's C(\+\+)? include chain/);
+    }
+    assert.deepEqual(plan.mounts.flatMap((m) => (m.kind === 'bind' && m.sourceInRoot === true ? [[m.source, m.target]] : [])), [
+      ['/usr/lib/gcc-cross/aarch64-linux-gnu/cc1-12', '/usr/lib/gcc/aarch64-linux-gnu/12/cc1'],
+      ['/usr/lib/gcc-cross/aarch64-linux-gnu/cc1plus-12', '/usr/lib/gcc/aarch64-linux-gnu/12/cc1plus'],
+    ]);
   });
 
   it('binutils of another version stay emulated while the compiler is substituted', () => {
@@ -301,7 +311,9 @@ describe('planAcceleration', () => {
     const plan = planAcceleration({ debianArch: 'arm64', root, candidates: [{ source: 'tools-root', facts: tools }] });
     assert.equal(plan.refused, null);
     assert.deepEqual(plan.gccMajors, ['14']);
-    assert.ok(plan.mounts.some((m) => m.kind === 'bind' && m.source === `/t/usr/libexec/gcc-cross/${t}/14/cc1` && m.target === `/usr/libexec/gcc/${t}/14/cc1`));
+    // cc1 through its wrapper: the native cc1 from usr/libexec/gcc-cross, the wrapper over the root's usr/libexec/gcc cc1.
+    assert.ok(plan.mounts.some((m) => m.kind === 'shadow-dir' && m.add.some((e) => e.kind === 'file' && e.source === `/t/usr/libexec/gcc-cross/${t}/14/cc1`)));
+    assert.ok(plan.mounts.some((m) => m.kind === 'bind' && m.source === `/usr/lib/gcc-cross/${t}/cc1-14` && m.target === `/usr/libexec/gcc/${t}/14/cc1`));
   });
 
   it('unsupported architectures and roots without gcc are refused with a reason', () => {
@@ -310,39 +322,116 @@ describe('planAcceleration', () => {
   });
 });
 
-describe('accelerationCommands', () => {
-  it('shadows first, read-only binds after, all under the root', () => {
-    const plan = planAcceleration({ debianArch: 'arm64', root: bookwormRoot(), candidates: [{ source: 'tools-root', facts: toolsRoot() }] });
-    const commands = accelerationCommands(plan.mounts, '/roots/arm64', '/run/x');
-    assert.deepEqual(commands.slice(0, 3), [
-      ['mkdir', '-p', '/run/x/shadow-0'],
-      ['mount', '--rbind', '/roots/arm64', '/run/x/shadow-0'],
-      ['mount', '-t', 'tmpfs', '-o', 'mode=0755', 'crossroot-shadow', '/roots/arm64'],
-    ]);
-    assert.ok(commands.some((c) => c.join(' ') === 'ln -s usr/lib /roots/arm64/lib'));
-    assert.ok(commands.some((c) => c.join(' ') === 'mount --rbind /run/x/shadow-0/usr /roots/arm64/usr'));
-    assert.deepEqual(commands.at(-2), ['mount', '--bind', '/var/lib/crossroot/tools/bookworm/usr/bin/aarch64-linux-gnu-ld.gold', '/roots/arm64/usr/bin/aarch64-linux-gnu-ld.gold']);
-    assert.deepEqual(commands.at(-1), ['mount', '-o', 'remount,bind,ro', '/roots/arm64/usr/bin/aarch64-linux-gnu-ld.gold']);
-    for (const command of commands) {
-      if (command[0] === 'mount' && command[1] === '--bind') assert.ok(command[3]?.startsWith('/roots/arm64/'));
-    }
-  });
-});
-
 describe('accelerationSteps', () => {
-  it('mirrors accelerationCommands as stage 2 steps, all mount targets under the root or the scratch dir', async () => {
-    const { accelerationSteps } = await import('./accelerate-plan.ts');
-    const plan = planAcceleration({ debianArch: 'arm64', root: bookwormRoot(), candidates: [{ source: 'tools-root', facts: toolsRoot() }] });
-    const steps = accelerationSteps(plan.mounts, '/roots/arm64', '/run/crossroot-x');
-    assert.deepEqual(steps[0], { op: 'mount', what: 'acceleration scratch', source: 'crossroot-accel', target: '/run/crossroot-x', fstype: 'tmpfs', options: 'mode=0700' });
-    for (const step of steps) {
-      if (step.op === 'register' || step.op === 'copy') assert.fail('unexpected step');
-      const path = step.op === 'mount' ? step.target : step.path;
-      assert.ok(path.startsWith('/roots/arm64') || path.startsWith('/run/crossroot-x'), path);
-    }
+  const plan = planAcceleration({ debianArch: 'arm64', root: bookwormRoot(), candidates: [{ source: 'tools-root', facts: toolsRoot() }] });
+  const steps = accelerationSteps(plan.mounts, '/roots/arm64', '/tmp/crossroot-accel-x');
+
+  it('builds each shadow in the scratch dir, read-only, then binds it over the directory; tools after', () => {
+    assert.deepEqual(steps.slice(0, 3), [
+      { op: 'mount', what: 'acceleration scratch', source: 'crossroot-accel', target: '/tmp/crossroot-accel-x', fstype: 'tmpfs', options: 'mode=0700' },
+      { op: 'mount', what: 'accelerate: handle on /', source: '/roots/arm64', target: '/tmp/crossroot-accel-x/handle-0', fstype: 'none', options: 'rbind,X-mount.mkdir=0700' },
+      { op: 'mount', what: 'accelerate: shadow of /', source: 'crossroot-shadow', target: '/tmp/crossroot-accel-x/shadow-0', fstype: 'tmpfs', options: 'mode=0755,X-mount.mkdir=0700' },
+    ]);
+    assert.ok(steps.some((step) => step.op === 'symlink' && step.path === '/tmp/crossroot-accel-x/shadow-0/lib' && step.target === 'usr/lib'));
+    assert.ok(steps.some((step) => step.op === 'mount' && step.source === '/tmp/crossroot-accel-x/handle-0/usr' && step.target === '/tmp/crossroot-accel-x/shadow-0/usr' && step.options === 'rbind'));
+    const readOnly = steps.findIndex((step) => step.op === 'mount' && step.target === '/tmp/crossroot-accel-x/shadow-0' && step.options === 'remount,ro');
+    const inPlace = steps.findIndex((step) => step.op === 'mount' && step.source === '/tmp/crossroot-accel-x/shadow-0' && step.target === '/roots/arm64');
+    assert.ok(readOnly > 0 && inPlace === readOnly + 1, 'read-only before it is put in place');
     assert.deepEqual(steps.at(-1), {
       op: 'mount', what: 'accelerate: ld.gold', source: '/var/lib/crossroot/tools/bookworm/usr/bin/aarch64-linux-gnu-ld.gold',
       target: '/roots/arm64/usr/bin/aarch64-linux-gnu-ld.gold', fstype: 'none', options: 'bind,ro',
     });
+  });
+
+  it('creates entries only in the scratch dir and mounts only under the root or the scratch dir', () => {
+    for (const step of steps) {
+      if (step.op === 'register' || step.op === 'copy') assert.fail('unexpected step');
+      if (step.op === 'mount') assert.ok(step.target.startsWith('/roots/arm64') || step.target.startsWith('/tmp/crossroot-accel-x'), step.target);
+      else assert.ok(step.path.startsWith('/tmp/crossroot-accel-x/shadow-'), step.path);
+    }
+  });
+
+  it('unmounts the shadows deepest first, then the scratch dir', () => {
+    assert.deepEqual(accelerationUnmounts(plan.mounts, '/roots/arm64', '/tmp/crossroot-accel-x'), ['/roots/arm64/usr/lib', '/roots/arm64', '/tmp/crossroot-accel-x']);
+  });
+});
+
+describe('cc1 and cc1plus through wrappers', () => {
+  const plan = planAcceleration({ debianArch: 'arm64', root: bookwormRoot(), candidates: [{ source: 'tools-root', facts: toolsRoot() }] });
+  const usrLib = plan.mounts.find((mount) => mount.kind === 'shadow-dir' && mount.target === '/usr/lib');
+
+  it('the native cc1plus, the root\'s own and the wrapper appear beside gcc-cross/<triplet>/<major>; the wrapper covers cc1plus', () => {
+    assert.ok(usrLib?.kind === 'shadow-dir');
+    assert.deepEqual(usrLib.add.filter((entry) => entry.kind === 'file' && entry.path.includes('cc1plus')), [
+      { kind: 'file', path: 'gcc-cross/aarch64-linux-gnu/cc1plus-12-native', source: '/var/lib/crossroot/tools/bookworm/usr/lib/gcc-cross/aarch64-linux-gnu/12/cc1plus', from: 'host' },
+      { kind: 'file', path: 'gcc-cross/aarch64-linux-gnu/cc1plus-12-emulated', source: '/usr/lib/gcc/aarch64-linux-gnu/12/cc1plus', from: 'root' },
+    ]);
+    const bind = plan.mounts.find((mount) => mount.kind === 'bind' && mount.target === '/usr/lib/gcc/aarch64-linux-gnu/12/cc1plus');
+    assert.deepEqual(bind, { kind: 'bind', source: '/usr/lib/gcc-cross/aarch64-linux-gnu/cc1plus-12', target: '/usr/lib/gcc/aarch64-linux-gnu/12/cc1plus', why: 'cc1plus (gcc 12) wrapper', sourceInRoot: true });
+    const steps = accelerationSteps(plan.mounts, '/r', '/s');
+    const wrapper = steps.find((step) => step.op === 'write' && step.path.endsWith('cc1plus-12'));
+    assert.ok(wrapper?.op === 'write' && wrapper.path === '/s/shadow-1/gcc-cross/aarch64-linux-gnu/cc1plus-12' && wrapper.mode === 0o755);
+    assert.ok(steps.some((step) => step.op === 'mount' && step.source === '/r/usr/lib/gcc/aarch64-linux-gnu/12/cc1plus' && step.target === '/s/shadow-1/gcc-cross/aarch64-linux-gnu/cc1plus-12-emulated'));
+    assert.ok(steps.some((step) => step.op === 'mount' && step.source === '/r/usr/lib/gcc-cross/aarch64-linux-gnu/cc1plus-12' && step.target === '/r/usr/lib/gcc/aarch64-linux-gnu/12/cc1plus'));
+  });
+
+  it('the wrapper: root\'s chain after the caller\'s options; -nostdinc runs the native one as is; unmodelled options the root\'s own', () => {
+    const script = compilerWrapper('/n/cc1plus', "/o/it's", nativeIncludeDirs('cc1plus', 'aarch64-linux-gnu', 'aarch64-linux-gnu', '14'));
+    assert.ok(script.startsWith('#!/bin/sh\n'));
+    assert.match(script, /^ {4}-nostdinc\) exec '\/n\/cc1plus' "\$@" ;;$/m);
+    assert.match(script, /^ {4}-nostdinc\+\+\|-isysroot\*\|--sysroot\*\|-iprefix\*\|-iwithprefix\*\|-imultilib\*\) exec '\/o\/it'\\''s' "\$@" ;;$/m);
+    assert.match(script, /^for dir in '\/usr\/include\/c\+\+\/14' '\/usr\/include\/aarch64-linux-gnu\/c\+\+\/14' '\/usr\/include\/c\+\+\/14\/backward' '\/usr\/lib\/gcc\/aarch64-linux-gnu\/14\/include' '\/usr\/local\/include\/aarch64-linux-gnu' '\/usr\/local\/include' /m);
+    assert.match(script, /'\/usr\/lib\/gcc\/aarch64-linux-gnu\/14\/\.\.\/\.\.\/\.\.\/\.\.\/aarch64-linux-gnu\/include' '\/usr\/include\/aarch64-linux-gnu' '\/usr\/include'; do$/m);
+    assert.match(script, /^set -- "\$@" -nostdinc\n/m);
+    assert.ok(script.endsWith(`exec '/n/cc1plus' "$@"\n`));
+    assert.deepEqual(nativeIncludeDirs('cc1', 'i686-linux-gnu', 'i386-linux-gnu', '14'), [
+      '/usr/lib/gcc/i686-linux-gnu/14/include', '/usr/local/include/i386-linux-gnu', '/usr/local/include',
+      '/usr/lib/gcc/i686-linux-gnu/14/include-fixed/i386-linux-gnu', '/usr/lib/gcc/i686-linux-gnu/14/include-fixed',
+      '/usr/lib/gcc/i686-linux-gnu/14/../../../../i686-linux-gnu/include', '/usr/include/i386-linux-gnu', '/usr/include',
+    ]);
+  });
+});
+
+describe('withCreatedEntries', () => {
+  it('a shadow keeps what the run created in its directory before it (a --bind destination, a missing /proc)', () => {
+    const plan = planAcceleration({ debianArch: 'arm64', root: bookwormRoot(), candidates: [{ source: 'tools-root', facts: toolsRoot() }] });
+    const mounts = withCreatedEntries(plan.mounts, [
+      { path: '/src', kind: 'dir' }, { path: '/proc', kind: 'dir' }, { path: '/etc/resolv.conf', kind: 'file' },
+      { path: '/tmp', kind: 'dir' }, { path: '/usr/lib/x', kind: 'symlink', target: 'y' },
+    ]);
+    const top = mounts.find((mount) => mount.kind === 'shadow-dir' && mount.target === '/');
+    assert.ok(top?.kind === 'shadow-dir');
+    assert.deepEqual(top.keep.filter((entry) => ['src', 'proc', 'tmp'].includes(entry.name)), [
+      { name: 'proc', kind: 'dir' }, { name: 'src', kind: 'dir' }, { name: 'tmp', kind: 'dir' },
+    ]);
+    assert.equal(top.keep.filter((entry) => entry.name === 'tmp').length, 1, 'an entry already kept is not doubled');
+    const usrLib = mounts.find((mount) => mount.kind === 'shadow-dir' && mount.target === '/usr/lib');
+    assert.ok(usrLib?.kind === 'shadow-dir');
+    assert.deepEqual(usrLib.keep.find((entry) => entry.name === 'x'), { name: 'x', kind: 'symlink', target: 'y' });
+    assert.ok(!mounts.some((mount) => mount.kind === 'shadow-dir' && mount.keep.some((entry) => entry.name === 'resolv.conf')));
+  });
+});
+
+describe('what run --accelerate says', () => {
+  it('nothing when every tool the root has runs natively', () => {
+    const plan = planAcceleration({ debianArch: 'arm64', root: bookwormRoot(), candidates: [{ source: 'tools-root', facts: toolsRoot() }] });
+    assert.deepEqual(emulatedToolLines(plan), []);
+    assert.ok(substitutedToolLines(plan).some((line) => line.startsWith('cc1 (gcc 12) runs natively: /var/lib/crossroot/tools/bookworm/usr/lib/gcc-cross/aarch64-linux-gnu/12/cc1 over /usr/lib/gcc/aarch64-linux-gnu/12/cc1')));
+  });
+
+  it('a version mismatch: one line per reason, naming the tools', () => {
+    const plan = planAcceleration({
+      debianArch: 'arm64', root: bookwormRoot('12.2.0-14+deb12u1'),
+      candidates: [{ source: 'tools-root', facts: toolsRoot('12.2.0-14cross1') }],
+    });
+    const lines = emulatedToolLines(plan);
+    assert.ok(lines.includes("cc1 (gcc 12), cc1plus (gcc 12), lto1 (gcc 12), lto-wrapper (gcc 12), collect2 (gcc 12), liblto_plugin.so (gcc 12) stay emulated: version mismatch: root has '12.2.0-14+deb12u1', native cross tool has '12.2.0-14cross1'"), lines.join('\n'));
+    assert.ok(lines.some((line) => line.startsWith('ld.bfd, ld.gold stay emulated: ')));
+    assert.equal(lines.length, 2);
+  });
+
+  it('a root without a compiler: the refusal', () => {
+    const plan = planAcceleration({ debianArch: 'armhf', root: bookwormRoot(), candidates: [] });
+    assert.deepEqual(emulatedToolLines(plan), ["nothing accelerated: the root has no gcc for 'arm-linux-gnueabihf' (no cc1)"]);
   });
 });

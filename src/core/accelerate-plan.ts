@@ -19,7 +19,10 @@
 //    directory fails (EROFS) instead of silently vanishing with the namespace.
 //  - each substituted tool is a read-only bind of the native cross tool over
 //    the root's file (the resolved target of every name the root's driver may
-//    run: usr/bin/<triplet>-as, usr/bin/as, usr/<triplet>/bin/as ...).
+//    run: usr/bin/<triplet>-as, usr/bin/as, usr/<triplet>/bin/as ...); cc1 and
+//    cc1plus are covered by a wrapper script in usr/lib/gcc-cross/<triplet>/
+//    that runs the native compiler with the root's own include chain
+//    (compilerWrapper).
 //  - the relocation path the cross compiler looks for its own headers in,
 //    usr/lib/gcc-cross/<triplet>/<major>, is a link to the root's
 //    usr/lib/gcc/<triplet>/<major>.
@@ -131,7 +134,11 @@ export interface AcceleratePlanInput {
 /** A directory entry added by a shadow directory (path relative to the shadowed directory). */
 export type AddedEntry =
   | { readonly kind: 'dir'; readonly path: string }
-  | { readonly kind: 'symlink'; readonly path: string; readonly target: string };
+  | { readonly kind: 'symlink'; readonly path: string; readonly target: string }
+  /** A file bound read-only from `source`: a host path, or (from 'root') a path of the root before the tools cover it. */
+  | { readonly kind: 'file'; readonly path: string; readonly source: string; readonly from: 'host' | 'root' }
+  /** An executable script written into the shadow. */
+  | { readonly kind: 'script'; readonly path: string; readonly text: string };
 
 /** An original entry replicated in a shadow directory. */
 export interface KeptEntry {
@@ -147,7 +154,7 @@ export interface KeptEntry {
  */
 export type AccelerateMount =
   | { readonly kind: 'shadow-dir'; readonly target: string; readonly keep: readonly KeptEntry[]; readonly add: readonly AddedEntry[] }
-  | { readonly kind: 'bind'; readonly source: string; readonly target: string; readonly why: string };
+  | { readonly kind: 'bind'; readonly source: string; readonly target: string; readonly why: string; readonly sourceInRoot?: boolean };
 
 export type ToolStatus = 'substituted' | 'emulated' | 'absent';
 
@@ -367,26 +374,67 @@ function demoteLinkers(reports: readonly ToolReport[]): ToolReport[] {
 }
 
 /**
- * A cross cc1 has a different built-in include chain from the root's own: no
- * /usr/local/include (GCC drops it when cross compiling), and cc1plus looks
- * for the C++ headers in /usr/<triplet>/include/c++/<major> instead of
- * /usr/include/c++/<major> and /usr/include/<multiarch>/c++/<major>. Measured
- * in a trixie arm64 root: the C chains are otherwise identical. So cc1plus
- * stays emulated, and cc1 too when the root has anything in /usr/local/include.
+ * A cross cc1/cc1plus has a different built-in include chain from the root's
+ * own: no /usr/local/include (GCC drops it when cross compiling), its own
+ * header directory under usr/lib/gcc-cross, and C++ headers looked for in
+ * /usr/<triplet>/include/c++/<major> instead of /usr/include/c++/<major> and
+ * /usr/include/<multiarch>/c++/<major>. So both run through a wrapper
+ * (compilerWrapper) that gives them the root's chain.
  */
-function demoteIncludeChains(root: TreeFacts, reports: readonly ToolReport[]): ToolReport[] {
-  const localInclude = resolveSafely(root, '/usr/local/include');
-  const localHeaders = localInclude !== null && root.list(localInclude).length > 0;
-  return reports.map((report): ToolReport => {
-    if (report.status !== 'substituted') return report;
-    if (report.tool === 'cc1plus') {
-      return { ...report, status: 'emulated', reason: `the cross cc1plus searches other C++ header directories than the root's (${report.reason})` };
-    }
-    if (report.tool === 'cc1' && localHeaders) {
-      return { ...report, status: 'emulated', reason: `the root has headers in /usr/local/include, which a cross cc1 never searches (${report.reason})` };
-    }
-    return report;
-  });
+function noteIncludeChains(reports: readonly ToolReport[]): ToolReport[] {
+  return reports.map((report): ToolReport => report.status === 'substituted' && WRAPPED_COMPILERS.includes(report.tool)
+    ? { ...report, reason: `${report.reason}; run through a wrapper that gives it the root's ${report.tool === 'cc1' ? 'C' : 'C++'} include chain` }
+    : report);
+}
+
+/** The compilers whose built-in include chain differs between the cross and the native build. */
+const WRAPPED_COMPILERS: readonly AcceleratedToolName[] = ['cc1', 'cc1plus'];
+
+/**
+ * The system include directories of the root's own (native) cc1 or cc1plus,
+ * in its order: GCC's cppdefault list as Debian configures it. A directory
+ * missing when the compiler runs is left out, as the compiler itself does.
+ */
+export function nativeIncludeDirs(tool: 'cc1' | 'cc1plus', triplet: string, multiarch: string, major: string): string[] {
+  const gcc = `/usr/lib/gcc/${triplet}/${major}`;
+  return [
+    ...(tool === 'cc1plus' ? [`/usr/include/c++/${major}`, `/usr/include/${multiarch}/c++/${major}`, `/usr/include/c++/${major}/backward`] : []),
+    `${gcc}/include`, `/usr/local/include/${multiarch}`, '/usr/local/include',
+    `${gcc}/include-fixed/${multiarch}`, `${gcc}/include-fixed`, `${gcc}/../../../../${triplet}/include`,
+    `/usr/include/${multiarch}`, '/usr/include',
+  ];
+}
+
+/**
+ * The script put over the root's cc1 or cc1plus: the native cross compiler
+ * with -nostdinc and the root's own chain as -isystem directories after the
+ * caller's (the order the compiler itself uses). Options that change the
+ * standard chain in ways the script does not model (-nostdinc++, -isysroot,
+ * -iprefix, -imultilib ...) run the root's own compiler, emulated; with
+ * -nostdinc neither compiler has standard directories, so the native one runs
+ * as is. Measured: the same search list under `gcc -v`, and byte-identical
+ * objects and executables with -g, for C and for <vector>, <string>,
+ * <iostream>, <cassert>.
+ */
+export function compilerWrapper(native: string, original: string, dirs: readonly string[]): string {
+  const quote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
+  return [
+    '#!/bin/sh',
+    '# crossroot run --accelerate: the native cross compiler with the root\'s include chain.',
+    '# It exists only inside the run\'s private mount namespace.',
+    'for arg do',
+    '  case $arg in',
+    `    -nostdinc) exec ${quote(native)} "$@" ;;`,
+    `    -nostdinc++|-isysroot*|--sysroot*|-iprefix*|-iwithprefix*|-imultilib*) exec ${quote(original)} "$@" ;;`,
+    '  esac',
+    'done',
+    'set -- "$@" -nostdinc',
+    `for dir in ${dirs.map(quote).join(' ')}; do`,
+    '  if [ -d "$dir" ]; then set -- "$@" -isystem "$dir"; fi',
+    'done',
+    `exec ${quote(native)} "$@"`,
+    '',
+  ].join('\n');
 }
 
 function refuse(input: AcceleratePlanInput, triplet: string | null, majors: readonly string[], reason: string,
@@ -460,7 +508,7 @@ export function planAcceleration(input: AcceleratePlanInput): AcceleratePlan {
     return refuse(input, arch.triplet, majors, 'no native cross tool matches the root\'s versions exactly', shown?.reports ?? []);
   }
   const { candidate } = chosen;
-  const reports = demoteLinkers(demoteIncludeChains(root, chosen.reports));
+  const reports = demoteLinkers(noteIncludeChains(chosen.reports));
   const shadows = new ShadowBuilder(root);
   const binds: AccelerateMount[] = [];
   const collision = planRuntime(root, candidate.facts, shadows, binds);
@@ -485,9 +533,21 @@ export function planAcceleration(input: AcceleratePlanInput): AcceleratePlan {
   }
   for (const report of reports) {
     if (report.status !== 'substituted' || report.nativePath === null) continue;
-    for (const target of report.rootPaths) {
-      binds.push({ kind: 'bind', source: report.nativePath, target, why: `${report.tool}${report.gccMajor === null ? '' : ` (gcc ${report.gccMajor})`}` });
+    const why = `${report.tool}${report.gccMajor === null ? '' : ` (gcc ${report.gccMajor})`}`;
+    const rootPath = report.rootPaths[0];
+    if ((report.tool === 'cc1' || report.tool === 'cc1plus') && report.gccMajor !== null && rootPath !== undefined) {
+      // The native compiler, the root's own (for the options the wrapper leaves to it) and the wrapper, beside gcc-cross/<triplet>/<major>.
+      const dir = `gcc-cross/${arch.triplet}`;
+      const name = `${report.tool}-${report.gccMajor}`;
+      const inRoot = (file: string): string => `${usrLib}/${dir}/${file}`;
+      shadows.add(usrLib, { kind: 'file', path: `${dir}/${name}-native`, source: report.nativePath, from: 'host' });
+      shadows.add(usrLib, { kind: 'file', path: `${dir}/${name}-emulated`, source: rootPath, from: 'root' });
+      shadows.add(usrLib, { kind: 'script', path: `${dir}/${name}`, text: compilerWrapper(
+        inRoot(`${name}-native`), inRoot(`${name}-emulated`), nativeIncludeDirs(report.tool, arch.triplet, arch.multiarch, report.gccMajor)) });
+      binds.push({ kind: 'bind', source: inRoot(name), target: rootPath, why: `${why} wrapper`, sourceInRoot: true });
+      continue;
     }
+    for (const target of report.rootPaths) binds.push({ kind: 'bind', source: report.nativePath, target, why });
   }
   return {
     debianArch: input.debianArch, triplet: arch.triplet, gccMajors: majors, source: candidate.source,
@@ -500,50 +560,50 @@ function join(dir: string, name: string): string {
   return dir === '/' ? `/${name}` : `${dir}/${name}`;
 }
 
-/**
- * The plan as argv steps to run, in order, inside the run's private mount
- * namespace before chroot. `rootDir` is the root on the host; `scratchDir` an
- * empty directory private to this run (e.g. on a tmpfs) that keeps handles
- * on shadowed directories while they are rebuilt.
- */
-export function accelerationCommands(mounts: readonly AccelerateMount[], rootDir: string, scratchDir: string): string[][] {
-  const root = rootDir.endsWith('/') ? rootDir.slice(0, -1) : rootDir;
-  const commands: string[][] = [];
-  let counter = 0;
-  for (const mount of mounts) {
-    const target = mount.target === '/' ? root : `${root}${mount.target}`;
-    if (mount.kind === 'bind') {
-      commands.push(['mount', '--bind', mount.source, target]);
-      commands.push(['mount', '-o', 'remount,bind,ro', target]);
-      continue;
-    }
-    const handle = `${scratchDir}/shadow-${counter++}`;
-    commands.push(['mkdir', '-p', handle]);
-    commands.push(['mount', '--rbind', target, handle]);
-    commands.push(['mount', '-t', 'tmpfs', '-o', 'mode=0755', 'crossroot-shadow', target]);
-    for (const entry of mount.keep) {
-      const into = join(target, entry.name);
-      const from = join(handle, entry.name);
-      if (entry.kind === 'symlink') commands.push(['ln', '-s', entry.target ?? '', into]);
-      else if (entry.kind === 'dir') commands.push(['mkdir', into], ['mount', '--rbind', from, into]);
-      else commands.push(['touch', into], ['mount', '--bind', from, into]);
-    }
-    for (const entry of mount.add) {
-      if (entry.kind === 'dir') commands.push(['mkdir', '-p', join(target, entry.path)]);
-      else commands.push(['ln', '-s', entry.target, join(target, entry.path)]);
-    }
-    commands.push(['mount', '-o', 'remount,ro', target]);
-    commands.push(['umount', '-l', handle]);
-  }
-  return commands;
+/** An entry the run itself creates (a mount point, a placeholder) before the acceleration steps: root-relative. */
+export interface CreatedEntry {
+  readonly path: string;
+  readonly kind: 'dir' | 'file' | 'symlink';
+  readonly target?: string;
 }
 
 /**
- * The plan as steps for the run's stage 2 (core/enter-plan.ts Stage2Step),
- * for `crossroot run --accelerate`: the same order as accelerationCommands.
- * `scratchDir` is a directory outside the root, private to the run (stage 2
- * mounts a tmpfs on it first), that holds the handle on each shadowed
- * directory. mkdir/symlink steps only ever touch a shadow's own tmpfs.
+ * Adds to each shadow directory the entries the run creates in it before the
+ * shadow is built (an absent --bind destination or API mount point in '/'):
+ * the shadow was planned from the root as it was on disk, and an entry it does
+ * not replicate would vanish under it.
+ */
+export function withCreatedEntries(mounts: readonly AccelerateMount[], created: readonly CreatedEntry[]): AccelerateMount[] {
+  return mounts.map((mount) => {
+    if (mount.kind !== 'shadow-dir') return mount;
+    const extra: KeptEntry[] = [];
+    for (const entry of created) {
+      const parent = entry.path.slice(0, Math.max(1, entry.path.lastIndexOf('/')));
+      const name = entry.path.slice(entry.path.lastIndexOf('/') + 1);
+      if (parent !== mount.target || name === '' || mount.keep.some((kept) => kept.name === name)) continue;
+      if (extra.some((kept) => kept.name === name)) continue;
+      extra.push(entry.kind === 'symlink' ? { name, kind: 'symlink', target: entry.target ?? '' } : { name, kind: entry.kind });
+    }
+    return extra.length === 0 ? mount : { ...mount, keep: [...mount.keep, ...extra].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
+  });
+}
+
+/**
+ * The plan as steps for the run's setup (core/enter-plan.ts Stage2Step), in
+ * order, after the run's own mounts (recursive binds carry them along):
+ *  - a tmpfs on `scratchDir`, an empty directory outside the root private to
+ *    the run; mount(8) makes the mount points in it (X-mount.mkdir);
+ *  - each shadow is built there, then put in place: a handle (a recursive
+ *    bind) on the directory, a tmpfs holding one entry per original entry (a
+ *    recursive bind of a directory, a bind of a file, a copy of a link) and the
+ *    added ones, made read-only, then bound recursively over the directory.
+ *    Built aside because `mount --all` skips a line whose target and source
+ *    are already mounted (the root's /proc, a --bind destination: their
+ *    replicas would be left empty), and because a half-built shadow is never
+ *    visible in the root;
+ *  - the read-only binds of the native tools and runtime.
+ * Targets are the root's paths resolved by the planner, under `rootDir`, or
+ * under `scratchDir`; mkdir/file/symlink steps only touch the scratch tmpfs.
  */
 export function accelerationSteps(mounts: readonly AccelerateMount[], rootDir: string, scratchDir: string): Stage2Step[] {
   const root = rootDir.endsWith('/') ? rootDir.slice(0, -1) : rootDir;
@@ -552,25 +612,71 @@ export function accelerationSteps(mounts: readonly AccelerateMount[], rootDir: s
   for (const mount of mounts) {
     const target = mount.target === '/' ? root : `${root}${mount.target}`;
     if (mount.kind === 'bind') {
-      steps.push({ op: 'mount', what: `accelerate: ${mount.why}`, source: mount.source, target, fstype: 'none', options: 'bind,ro' });
+      const source = mount.sourceInRoot === true ? `${root}${mount.source}` : mount.source;
+      steps.push({ op: 'mount', what: `accelerate: ${mount.why}`, source, target, fstype: 'none', options: 'bind,ro' });
       continue;
     }
-    const handle = `${scratchDir}/shadow-${counter++}`;
-    steps.push({ op: 'mkdir', path: handle, temporary: false });
-    steps.push({ op: 'mount', what: `accelerate: handle on ${mount.target}`, source: target, target: handle, fstype: 'none', options: 'rbind' });
-    steps.push({ op: 'mount', what: `accelerate: shadow of ${mount.target}`, source: 'crossroot-shadow', target, fstype: 'tmpfs', options: 'mode=0755' });
+    const handle = `${scratchDir}/handle-${String(counter)}`;
+    const shadow = `${scratchDir}/shadow-${String(counter++)}`;
+    steps.push({ op: 'mount', what: `accelerate: handle on ${mount.target}`, source: target, target: handle, fstype: 'none', options: 'rbind,X-mount.mkdir=0700' });
+    steps.push({ op: 'mount', what: `accelerate: shadow of ${mount.target}`, source: 'crossroot-shadow', target: shadow, fstype: 'tmpfs', options: 'mode=0755,X-mount.mkdir=0700' });
     for (const entry of mount.keep) {
-      const into = join(target, entry.name);
+      const into = join(shadow, entry.name);
       if (entry.kind === 'symlink') steps.push({ op: 'symlink', path: into, target: entry.target ?? '' });
       else {
         steps.push(entry.kind === 'dir' ? { op: 'mkdir', path: into, temporary: false } : { op: 'file', path: into, temporary: false });
-        steps.push({ op: 'mount', what: `accelerate: ${mount.target} entry`, source: join(handle, entry.name), target: into, fstype: 'none', options: 'rbind' });
+        steps.push({ op: 'mount', what: `accelerate: ${mount.target} entry`, source: join(handle, entry.name), target: into, fstype: 'none', options: entry.kind === 'dir' ? 'rbind' : 'bind' });
       }
     }
     for (const entry of mount.add) {
-      steps.push(entry.kind === 'dir' ? { op: 'mkdir', path: join(target, entry.path), temporary: false } : { op: 'symlink', path: join(target, entry.path), target: entry.target });
+      const at = join(shadow, entry.path);
+      switch (entry.kind) {
+        case 'dir': steps.push({ op: 'mkdir', path: at, temporary: false }); break;
+        case 'symlink': steps.push({ op: 'symlink', path: at, target: entry.target }); break;
+        case 'script': steps.push({ op: 'write', path: at, text: entry.text, mode: 0o755 }); break;
+        case 'file':
+          steps.push({ op: 'file', path: at, temporary: false });
+          steps.push({ op: 'mount', what: `accelerate: ${entry.path}`, source: entry.from === 'root' ? `${root}${entry.source}` : entry.source, target: at, fstype: 'none', options: 'bind,ro' });
+          break;
+      }
     }
-    steps.push({ op: 'mount', what: `accelerate: shadow of ${mount.target} read-only`, source: 'none', target, fstype: 'none', options: 'remount,ro' });
+    steps.push({ op: 'mount', what: `accelerate: shadow of ${mount.target} read-only`, source: 'none', target: shadow, fstype: 'none', options: 'remount,ro' });
+    steps.push({ op: 'mount', what: `accelerate: shadow of ${mount.target} in place`, source: shadow, target, fstype: 'none', options: 'rbind' });
   }
   return steps;
+}
+
+/**
+ * What the run must unmount before it removes its temporary entries from the
+ * root: the shadows (deepest first; each detaches its whole tree) and the
+ * scratch tmpfs with the handles. A placeholder under a shadow is a mount point
+ * in the original tree too, and cannot be removed while that copy exists.
+ */
+export function accelerationUnmounts(mounts: readonly AccelerateMount[], rootDir: string, scratchDir: string): string[] {
+  const root = rootDir.endsWith('/') ? rootDir.slice(0, -1) : rootDir;
+  const shadows = mounts.filter((mount) => mount.kind === 'shadow-dir').map((mount) => mount.target)
+    .sort((a, b) => b.split('/').length - a.split('/').length || (a < b ? -1 : 1));
+  return [...shadows.map((target) => (target === '/' ? root : `${root}${target}`)), scratchDir];
+}
+
+/**
+ * What `run --accelerate` says on stderr about tools left emulated: one line
+ * per reason, naming the tools; the refusal when nothing is accelerated.
+ * Empty when every tool the root has runs natively.
+ */
+export function emulatedToolLines(plan: AcceleratePlan): string[] {
+  const groups = new Map<string, string[]>();
+  for (const tool of plan.tools) {
+    if (tool.status !== 'emulated') continue;
+    const name = tool.gccMajor === null ? tool.tool : `${tool.tool} (gcc ${tool.gccMajor})`;
+    groups.set(tool.reason, [...(groups.get(tool.reason) ?? []), name]);
+  }
+  const lines = [...groups].map(([reason, tools]) => `${tools.join(', ')} ${tools.length === 1 ? 'stays' : 'stay'} emulated: ${reason}`);
+  return plan.refused === null ? lines : [`nothing accelerated: ${plan.refused}`, ...lines];
+}
+
+/** `--verbose` lines: what runs natively, from where. */
+export function substitutedToolLines(plan: AcceleratePlan): string[] {
+  return plan.tools.filter((tool) => tool.status === 'substituted').map((tool) =>
+    `${tool.tool}${tool.gccMajor === null ? '' : ` (gcc ${tool.gccMajor})`} runs natively: ${tool.nativePath ?? '?'} over ${tool.rootPaths.join(', ')} (${tool.reason})`);
 }

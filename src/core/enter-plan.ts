@@ -187,6 +187,8 @@ export type Stage2Step =
   | { readonly op: 'file'; readonly path: string; readonly temporary: boolean; readonly optional?: boolean }
   | { readonly op: 'symlink'; readonly path: string; readonly target: string }
   | { readonly op: 'copy'; readonly from: string; readonly path: string; readonly temporary: boolean }
+  /** A new file with this content (acceleration: a wrapper script in a shadow directory being built). */
+  | { readonly op: 'write'; readonly path: string; readonly text: string; readonly mode: number }
   | { readonly op: 'mount'; readonly source: string; readonly target: string; readonly fstype: string; readonly options: string; readonly what: string }
   | { readonly op: 'register'; readonly dir: string; readonly text: string };
 
@@ -353,7 +355,7 @@ function hostPathSteps(rootDir: string, steps: readonly Stage2Step[]): Stage2Ste
     switch (step.op) {
       case 'mkdir': case 'file': return { ...step, path: join(rootDir, step.path) };
       case 'symlink': return { ...step, path: join(rootDir, step.path) };
-      case 'copy': return { ...step, path: join(rootDir, step.path) };
+      case 'copy': case 'write': return { ...step, path: join(rootDir, step.path) };
       case 'mount': case 'register': return step;
     }
   });

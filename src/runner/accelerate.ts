@@ -158,6 +158,8 @@ export interface AccelerateOptions {
   readonly home?: string;
   readonly mirror?: string;
   readonly log?: (line: string) => void;
+  /** The Debian architecture when the root's dpkg database does not say (a root without dpkg). */
+  readonly debianArch?: string;
 }
 
 export interface AccelerationFacts {
@@ -175,7 +177,7 @@ export async function planRootAcceleration(rootDir: string, options: AccelerateO
   if (kindOf(dir) !== 'dir') throw new CrossrootError('NOT_FOUND', `read root '${rootDir}': not a directory`);
   const identity = rootIdentity(dir);
   const root = treeFacts(dir);
-  const debianArch = identity.debianArch ?? 'unknown';
+  const debianArch = identity.debianArch ?? options.debianArch ?? 'unknown';
   const candidates: ToolsCandidate[] = [];
   if (options.useHost ?? true) candidates.push({ source: 'host', facts: treeFacts('/') });
   let toolsRoot: string | null = options.toolsRoot === undefined ? null : resolve(options.toolsRoot);

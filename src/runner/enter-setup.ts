@@ -26,7 +26,8 @@ import { runProcess } from './process.ts';
 /** Something created in the root's own filesystem for this run only (stage 2 removes it at the end). */
 export interface TemporaryEntry {
   readonly path: string;
-  readonly kind: 'dir' | 'file';
+  /** 'mount': only unmounted (an acceleration shadow or scratch), never removed. */
+  readonly kind: 'dir' | 'file' | 'mount';
   /** A mount point: unmount before removing. */
   mounted: boolean;
 }
@@ -74,8 +75,9 @@ async function mountBatch(pid: number, mounts: readonly MountStep[]): Promise<vo
   }
 }
 
-function create(view: string, rootDir: string, step: Exclude<Stage2Step, MountStep | { op: 'register' }>, temporary: TemporaryEntry[]): void {
-  assertNoSymlinks(view, rootDir, step.path);
+function create(view: string, rootDir: string, step: Exclude<Stage2Step, MountStep | { op: 'register' }>, temporary: TemporaryEntry[], scratchDir: string | null): void {
+  // Entries in the run's own scratch tmpfs (acceleration shadows being built) are checked from there.
+  assertNoSymlinks(view, scratchDir !== null && step.path.startsWith(`${scratchDir}/`) ? scratchDir : rootDir, step.path);
   const at = `${view}${step.path}`;
   switch (step.op) {
     case 'mkdir':
@@ -89,6 +91,15 @@ function create(view: string, rootDir: string, step: Exclude<Stage2Step, MountSt
     case 'symlink':
       symlinkSync(step.target, at);
       return;
+    case 'write': {
+      const fd = openSync(at, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, step.mode);
+      try {
+        writeSync(fd, step.text);
+      } finally {
+        closeSync(fd);
+      }
+      return;
+    }
     case 'copy':
       // COPYFILE_EXCL creates with O_EXCL: an existing entry, even a dangling symlink, fails.
       copyFileSync(step.from, at, constants.COPYFILE_EXCL);
@@ -103,7 +114,7 @@ function create(view: string, rootDir: string, step: Exclude<Stage2Step, MountSt
  * the temporary entries created; on failure they are in `temporary` too, for
  * the caller to hand to stage 2's cleanup.
  */
-export async function setUpRun(pid: number, rootDir: string, steps: readonly Stage2Step[], temporary: TemporaryEntry[]): Promise<void> {
+export async function setUpRun(pid: number, rootDir: string, steps: readonly Stage2Step[], temporary: TemporaryEntry[], scratchDir: string | null = null): Promise<void> {
   const view = `/proc/${pid}/root`;
   /** Mount points of optional mounts that could not be created: those mounts are skipped. */
   const skipped: string[] = [];
@@ -125,7 +136,7 @@ export async function setUpRun(pid: number, rootDir: string, steps: readonly Sta
     index++;
     try {
       if (step.op === 'register') registerEntry(`${view}${step.dir}`, step.text);
-      else if (!isSkipped(step.path)) create(view, rootDir, step, temporary);
+      else if (!isSkipped(step.path)) create(view, rootDir, step, temporary, scratchDir);
     } catch (error) {
       if ((step.op === 'file' || step.op === 'mkdir') && step.optional === true) {
         skipped.push(step.path);

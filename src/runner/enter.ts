@@ -14,13 +14,21 @@
 // (enter-setup.ts: nsenter + mount(8), /proc/PID/root). Then it sends the
 // command, which is stage 2's "go".
 //
+// With `accelerate`, runner/accelerate.ts plans native cross tools of the
+// root's exact compiler version (core/accelerate-plan.ts); their steps come
+// after the run's own and go through the same setup, inside the run's mount
+// namespace only. Stage 2 unmounts them first at the end, so that the run's
+// placeholders can be removed from the root.
+//
 // Nothing of a run outlives it: the mounts live in the private mount
 // namespace, every process in the PID namespace dies with stage 2, and stage 2
 // exits when the socket reaches EOF, which happens when crossroot dies, even
 // by SIGKILL (stage 2 then removes the run's temporary files first; a
 // parent-death signal on unshare would kill it before it could).
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
-import { constants as osConstants, release } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { constants as osConstants, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Architecture } from '../core/arch.ts';
 import { archOfElf, resolveArch } from '../core/arch.ts';
@@ -28,7 +36,9 @@ import type { BinfmtEntry } from '../core/binfmt-entry.ts';
 import { findHandler } from '../core/binfmt-match.ts';
 import { referenceHead } from '../core/binfmt-plan.ts';
 import { parseElf } from '../core/elf.ts';
-import type { BindRequest, EmulationChoice, EmulationDecision, EmulationFacts, EnterPlan, PathKind } from '../core/enter-plan.ts';
+import type { CreatedEntry } from '../core/accelerate-plan.ts';
+import { accelerationSteps, accelerationUnmounts, emulatedToolLines, substitutedToolLines, withCreatedEntries } from '../core/accelerate-plan.ts';
+import type { BindRequest, EmulationChoice, EmulationDecision, EmulationFacts, EnterPlan, PathKind, Stage2Step } from '../core/enter-plan.ts';
 import { chooseEmulation, defaultEnvironment, parseBindSpec, parseEnvAssignment, planEnter } from '../core/enter-plan.ts';
 import { CrossrootError, isCrossrootError } from '../core/errors.ts';
 import type { ResolvedUser } from '../core/passwd.ts';
@@ -46,6 +56,10 @@ import { setUpRun } from './enter-setup.ts';
 import type { Stage2Input, Stage2Message } from './stage2.ts';
 import type { ProgressState } from '../core/create-plan.ts';
 import { ensureManagedRoot } from './roots.ts';
+import type { AccelerationFacts } from './accelerate.ts';
+import { planRootAcceleration } from './accelerate.ts';
+import type { ProfileReport } from '../core/profile.ts';
+import { renamePrograms } from '../core/profile.ts';
 
 export interface EnterOptions {
   /** The root directory; undefined with `arch` means the managed root of that architecture. */
@@ -56,6 +70,14 @@ export interface EnterOptions {
   readonly env?: readonly string[];
   readonly user?: string | undefined;
   readonly emulation?: EmulationChoice;
+  /**
+   * Native cross tools of exactly the root's compiler version in place of the
+   * emulated ones, in the run's mount namespace only (runner/accelerate.ts);
+   * a root that cannot be accelerated runs emulated, and stderr says why.
+   */
+  readonly accelerate?: boolean;
+  /** Sample the run's processes and report CPU time per program (stage 2). */
+  readonly profile?: boolean;
   /** The command; null runs the user's login shell. */
   readonly argv: readonly string[] | null;
   readonly verbose?: boolean;
@@ -74,6 +96,10 @@ export interface EnterResult {
   readonly exitCode: number;
   readonly plan: EnterPlan;
   readonly timings: Readonly<Record<string, number>>;
+  /** With `accelerate`: the acceleration plan and facts (null when not asked or the root runs natively). */
+  readonly acceleration: AccelerationFacts | null;
+  /** With `profile`: CPU time per program, most first (null when not asked). */
+  readonly profile: ProfileReport | null;
 }
 
 /** Linux 6.7 gave each user namespace its own binfmt_misc instance. */
@@ -355,6 +381,66 @@ export interface PreparedRun {
   readonly plan: EnterPlan;
   readonly mapping: IdMapping;
   readonly warnings: readonly string[];
+  readonly acceleration: PreparedAcceleration | null;
+}
+
+export interface PreparedAcceleration {
+  readonly facts: AccelerationFacts;
+  /** Created by enterRoot before the setup, removed after the run (stage 2 removes it if crossroot dies). */
+  readonly scratchDir: string | null;
+  /** Unmounted by stage 2 before it removes the run's temporary entries. */
+  readonly unmounts: readonly string[];
+  /** Notes for stderr (tools left emulated and why), empty when all is accelerated. */
+  readonly notes: readonly string[];
+}
+
+/** The entries the run's own steps create (root-relative), which a shadow directory must keep. */
+function createdEntries(rootDir: string, steps: readonly Stage2Step[]): CreatedEntry[] {
+  const created: CreatedEntry[] = [];
+  for (const step of steps) {
+    if (step.op === 'mount' || step.op === 'register' || !step.path.startsWith(`${rootDir}/`)) continue;
+    const path = step.path.slice(rootDir.length);
+    if (step.op === 'symlink') created.push({ path, kind: 'symlink', target: step.target });
+    else created.push({ path, kind: step.op === 'mkdir' ? 'dir' : 'file' });
+  }
+  return created;
+}
+
+/**
+ * Plans the acceleration of a run (after its own steps: recursive binds carry
+ * the run's mounts into the shadows). A root that cannot be accelerated gets
+ * no steps, only notes.
+ */
+async function prepareAcceleration(plan: EnterPlan, options: EnterOptions): Promise<{ plan: EnterPlan; acceleration: PreparedAcceleration | null }> {
+  if (options.accelerate !== true) return { plan, acceleration: null };
+  if (plan.emulation.mode === 'native') {
+    options.stderr(`crossroot: --accelerate: the root's ${plan.arch} programs run natively; nothing to accelerate\n`);
+    return { plan, acceleration: null };
+  }
+  let facts: AccelerationFacts;
+  try {
+    facts = await planRootAcceleration(plan.rootDir, {
+      ...(options.hostEnv['CROSSROOT_HOME'] === undefined ? {} : { home: options.hostEnv['CROSSROOT_HOME'] }),
+      log: (line) => options.stderr(`crossroot: ${line}\n`),
+      ...(resolveArch(plan.arch)?.debian[0] === undefined ? {} : { debianArch: resolveArch(plan.arch)?.debian[0] }),
+    });
+  } catch (error) {
+    // No tools root (it could not be created: offline, not root, ...): the run goes on, emulated.
+    const reason = error instanceof Error ? error.message : String(error);
+    options.stderr(`crossroot: accelerate: nothing accelerated: ${reason}\n`);
+    return { plan, acceleration: null };
+  }
+  const notes = emulatedToolLines(facts.plan);
+  if (facts.plan.refused !== null || facts.plan.mounts.length === 0) {
+    return { plan, acceleration: { facts, scratchDir: null, unmounts: [], notes } };
+  }
+  const scratchDir = join(tmpdir(), `crossroot-accel-${String(process.pid)}-${randomBytes(4).toString('hex')}`);
+  const mounts = withCreatedEntries(facts.plan.mounts, createdEntries(plan.rootDir, plan.steps));
+  const steps = accelerationSteps(mounts, plan.rootDir, scratchDir);
+  return {
+    plan: { ...plan, steps: [...plan.steps, ...steps] },
+    acceleration: { facts, scratchDir, unmounts: accelerationUnmounts(mounts, plan.rootDir, scratchDir), notes },
+  };
 }
 
 /** Everything up to the plan: no process started, nothing written. */
@@ -480,7 +566,8 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
     argv,
     env,
   });
-  return { plan, mapping, warnings: [...warnings, ...plan.warnings] };
+  const accelerated = await prepareAcceleration(plan, options);
+  return { plan: accelerated.plan, mapping, warnings: [...warnings, ...plan.warnings], acceleration: accelerated.acceleration };
 }
 
 /** The host pty on stdin (/dev/pts/N), or null: not a terminal, or one the run cannot show. */
@@ -493,7 +580,7 @@ function terminalOnStdin(): string | null {
   }
 }
 
-function describePlan(plan: EnterPlan, mapping: IdMapping): string {
+function describePlan(plan: EnterPlan, mapping: IdMapping, acceleration: PreparedAcceleration | null): string {
   const lines = [
     `crossroot: root '${plan.rootDir}' (${plan.arch})`,
     `crossroot: emulation: ${plan.emulation.mode}: ${plan.emulation.reason}`,
@@ -503,6 +590,11 @@ function describePlan(plan: EnterPlan, mapping: IdMapping): string {
     if (step.op === 'mount') lines.push(`crossroot: mount ${step.what}: ${step.fstype === 'none' ? step.source : step.fstype} on ${step.target} (${step.options})`);
     else if (step.op === 'register') lines.push(`crossroot: register ${step.text.split(':')[1] ?? ''} in the private binfmt_misc instance`);
     else if (step.op !== 'symlink') lines.push(`crossroot: create ${step.op === 'mkdir' ? 'directory' : 'file'} ${step.path}${'temporary' in step && step.temporary ? ' (removed after the run)' : ''}`);
+  }
+  if (acceleration !== null) {
+    const { facts } = acceleration;
+    lines.push(`crossroot: accelerate: native tools from ${facts.plan.sourceDir ?? facts.toolsRoot ?? 'nowhere'}${facts.plan.source === null ? '' : ` (${facts.plan.source})`}`);
+    for (const line of substitutedToolLines(facts.plan)) lines.push(`crossroot: accelerate: ${line}`);
   }
   if (plan.personality !== null) lines.push(`crossroot: personality ${plan.personality}`);
   lines.push(`crossroot: exec ${plan.exec.join(' ')}`);
@@ -558,9 +650,10 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
     }
     throw error;
   }
-  const { plan, mapping, warnings } = prepared;
+  const { plan, mapping, warnings, acceleration } = prepared;
   for (const warning of warnings) options.stderr(`crossroot: warning: ${warning}\n`);
-  if (options.verbose === true) options.stderr(describePlan(plan, mapping));
+  for (const note of acceleration?.notes ?? []) options.stderr(`crossroot: accelerate: ${note}\n`);
+  if (options.verbose === true) options.stderr(describePlan(plan, mapping, acceleration));
   timings['plan'] = performance.now() - t0;
   child ??= startStage2();
   const channel = child.channels[0];
@@ -570,6 +663,7 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
     throw new CrossrootError('SPAWN', 'start the run: unshare did not start');
   }
   let stage2Error: CrossrootError | null = null;
+  let profile: ProfileReport | null = null;
   let buffered = '';
   channel.setEncoding('utf8');
   channel.on('error', () => { /* stage 2 gone: its exit status tells */ });
@@ -583,6 +677,10 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
       if (line === '') continue;
       try {
         const message = JSON.parse(line) as Stage2Message;
+        if ('profile' in message) {
+          profile = message.profile;
+          continue;
+        }
         const code = message.error.code as ConstructorParameters<typeof CrossrootError>[0];
         stage2Error = new CrossrootError(code, message.error.message);
       } catch {
@@ -614,32 +712,56 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
       });
     }
     timings['mapped'] = performance.now() - t0;
-    const temporary: TemporaryEntry[] = [];
+    // The acceleration's shadows and scratch are unmounted first at the end (then placeholders can be removed).
+    const temporary: TemporaryEntry[] = (acceleration?.unmounts ?? []).map((path) => ({ path, kind: 'mount', mounted: false }));
+    const scratchDir = acceleration?.scratchDir ?? null;
+    if (scratchDir !== null) {
+      mkdirSync(scratchDir, { mode: 0o700 });
+      temporary.push({ path: scratchDir, kind: 'dir', mounted: false });
+    }
     try {
       // unshare itself stays in the host's PID namespace; its child, stage 2, is PID 1 of the new one.
       const stage2 = await firstChild(child.pid, child.done);
-      await setUpRun(stage2, plan.rootDir, plan.steps, temporary);
+      await setUpRun(stage2, plan.rootDir, plan.steps, temporary, scratchDir);
     } catch (error) {
       // Stage 2 removes what was created, then exits; the namespaces go with it.
-      const abort: Stage2Input = { temporary, exec: null, env: {} };
+      const abort: Stage2Input = { temporary, exec: null, env: {}, profileProc: null };
       channel.write(`${JSON.stringify(abort)}\n`);
       await child.done;
+      removeScratch(scratchDir);
       throw error;
     }
     timings['setup'] = performance.now() - t0;
-    const input: Stage2Input = { temporary, exec: plan.exec, env: plan.env };
+    const procMount = plan.steps.find((step) => step.op === 'mount' && step.what === 'proc');
+    const input: Stage2Input = {
+      temporary, exec: plan.exec, env: plan.env,
+      profileProc: options.profile === true && procMount?.op === 'mount' ? { dir: procMount.target, rootDir: plan.rootDir } : null,
+    };
     channel.write(`${JSON.stringify(input)}\n`);
     const result = await child.done;
+    removeScratch(scratchDir);
     timings['total'] = performance.now() - t0;
     if (stage2Error !== null) throw stage2Error;
     const exitCode = result.exitCode ?? 128 + signalNumberOf(result.signal);
     if (options.verbose === true) {
       options.stderr(`crossroot: timings (ms): ${Object.entries(timings).map(([name, value]) => `${name} ${value.toFixed(1)}`).join(', ')}\n`);
     }
-    return { exitCode, plan, timings };
+    const names = new Map((acceleration?.facts.plan.mounts ?? []).flatMap((mount) => mount.kind === 'bind' && mount.sourceInRoot === true
+      ? [[`${mount.source}-native`, mount.target], [`${mount.source}-emulated`, mount.target]] as const : []));
+    return { exitCode, plan, timings, acceleration: acceleration?.facts ?? null, profile: profile === null ? null : renamePrograms(profile, names) };
   } finally {
     for (const signal of RELAYED) process.off(signal, relay);
     channel.destroy();
+  }
+}
+
+/** The acceleration's scratch mount point, on the host: empty once the run's namespace is gone. */
+function removeScratch(dir: string | null): void {
+  if (dir === null) return;
+  try {
+    rmdirSync(dir);
+  } catch {
+    // already removed by stage 2
   }
 }
 

@@ -9,13 +9,17 @@
 //   crossroot -> stage 2: a Stage2Input once the setup is done (exec null:
 //     setup failed, just clean up), then {"signal": NAME} to forward one.
 //     EOF means crossroot died (even by SIGKILL): kill everything and exit.
-//   stage 2 -> crossroot: {"error": {...}} when the command cannot start.
+//   stage 2 -> crossroot: {"error": {...}} when the command cannot start;
+//     {"profile": {...}} when the command ends, with --profile (stage 2
+//     samples the run's procfs every 100 ms: core/profile.ts).
 // When this process exits the kernel kills every process left in the PID
 // namespace, and the mount namespace (all the run's mounts) goes with the
 // last of them. Keep the imports few: startup time is run overhead.
-import { rmdirSync, unlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, rmdirSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
+import type { ProfileReport } from '../core/profile.ts';
+import { PROFILE_INTERVAL_MS, ProfileRecorder, parseProcStat, programOf } from '../core/profile.ts';
 import type { TemporaryEntry } from './enter-setup.ts';
 import type { RunningProcess } from './process.ts';
 import { runProcess, startProcess } from './process.ts';
@@ -26,9 +30,13 @@ export interface Stage2Input {
   /** The command chain; null when the setup failed. */
   readonly exec: readonly string[] | null;
   readonly env: Readonly<Record<string, string>>;
+  /** --profile: the run's procfs (a host path in this namespace) and the root, else null. */
+  readonly profileProc: { readonly dir: string; readonly rootDir: string } | null;
 }
 
-export type Stage2Message = { readonly error: { readonly code: string; readonly message: string } };
+export type Stage2Message =
+  | { readonly error: { readonly code: string; readonly message: string } }
+  | { readonly profile: ProfileReport };
 
 /** Signals stage 2 passes on to the command when they reach it directly. */
 const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGCONT', 'SIGWINCH'] as const;
@@ -49,6 +57,7 @@ async function cleanUp(): Promise<void> {
   const mounted = temporary.filter((entry) => entry.mounted).map((entry) => entry.path);
   if (mounted.length > 0) await runProcess(['umount', '--lazy', ...mounted], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } }).catch(() => undefined);
   for (const entry of [...temporary].reverse()) {
+    if (entry.kind === 'mount') continue;
     try {
       if (entry.kind === 'dir') rmdirSync(entry.path);
       else unlinkSync(entry.path);
@@ -76,6 +85,46 @@ function finish(code: number): Promise<never> {
     process.exit(code);
   })();
   return finishing;
+}
+
+/** One look at every process of the run (the run's procfs lists only them; PID 1 is us). */
+function sample(recorder: ProfileRecorder, procDir: string, rootDir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(procDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name) || name === '1') continue;
+    const read = (file: string): string | null => {
+      try {
+        return readFileSync(`${procDir}/${name}/${file}`, 'latin1');
+      } catch {
+        return null;
+      }
+    };
+    const stat = parseProcStat(read('stat') ?? '');
+    if (stat === null) continue;
+    recorder.see(stat, () => {
+      let exe: string | null;
+      try {
+        exe = readlinkSync(`${procDir}/${name}/exe`);
+      } catch {
+        exe = null;
+      }
+      return programOf(exe, read('cmdline') ?? '', rootDir, stat.comm);
+    });
+  }
+}
+
+/** Our waited-for children's CPU time (the command and all it waited for), in clock ticks. */
+function childrenTicks(): number {
+  try {
+    return parseProcStat(readFileSync('/proc/self/stat', 'latin1'))?.childTicks ?? 0;
+  } catch {
+    return 0;
+  }
 }
 
 function signalNumber(signal: NodeJS.Signals): number {
@@ -110,11 +159,21 @@ async function main(): Promise<void> {
   temporary = input.temporary;
   if (input.exec === null) await finish(1);
   let status: number;
+  const profile = input.profileProc;
+  const recorder = profile === null ? null : new ProfileRecorder();
+  const timer = profile === null || recorder === null ? null
+    : setInterval(() => { sample(recorder, profile.dir, profile.rootDir); }, PROFILE_INTERVAL_MS);
   try {
     command = startProcess(input.exec ?? [], { env: input.env });
     const result = await command.done;
+    if (timer !== null) clearInterval(timer);
+    if (profile !== null && recorder !== null) {
+      sample(recorder, profile.dir, profile.rootDir); // what the command left running
+      send({ profile: recorder.report(childrenTicks()) });
+    }
     status = result.exitCode ?? 128 + (result.signal === null ? 0 : signalNumber(result.signal));
   } catch (error) {
+    if (timer !== null) clearInterval(timer);
     send({ error: { code: 'SPAWN', message: error instanceof Error ? error.message : String(error) } });
     status = 1;
   }

@@ -2,6 +2,8 @@
 // root (private mount and PID namespaces, API filesystems, emulation for a
 // foreign architecture) and exits with its status (128+N when killed by
 // signal N). The work is in runner/enter.ts; this file only parses.
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
@@ -9,6 +11,7 @@ import { onRun } from '../context.ts';
 import { UsageError } from '../../core/errors.ts';
 import type { EmulationChoice } from '../../core/enter-plan.ts';
 import { EMULATION_MODES, isEmulationChoice } from '../../core/enter-plan.ts';
+import { renderProfile } from '../../core/profile.ts';
 import { enterRoot } from '../../runner/enter.ts';
 import { progressReporter } from './create.ts';
 
@@ -20,6 +23,12 @@ export interface EnterCliOptions {
   readonly user?: string;
   readonly emulation?: string;
   readonly verbose?: boolean;
+  readonly accelerate?: boolean;
+}
+
+interface RunCliOptions extends EnterCliOptions {
+  readonly profile?: boolean;
+  readonly profileJson?: string;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -33,6 +42,7 @@ export function addEnterOptions(command: Command): Command {
     .option('--env <name=value>', 'set a variable in the clean environment; repeatable', collect)
     .option('--user <user[:group]>', "run as this user of the root's /etc/passwd (name or uid; default root)")
     .addOption(new Option('--emulation <mode>', 'how foreign binaries run').choices(['auto', ...EMULATION_MODES]).default('auto'))
+    .option('--accelerate', "run the root's compiler tools (cc1, as, ld, ...) as native cross tools of exactly the same version, in this run only; says on stderr what stays emulated and why")
     .option('-v, --verbose', 'describe the namespaces, mounts, emulation and timings on stderr');
 }
 
@@ -60,15 +70,18 @@ export function registerRun(program: Command, context: CliContext): void {
   const command = addEnterOptions(program.command('run')
     .description('run a command inside a root of any architecture, in private namespaces; exits with its status')
     .argument('[dir-and-command...]', 'DIR (unless --arch names a managed root), then -- and the command'))
+    .option('--profile', 'at the end, print on stderr which programs used the most CPU time, emulated or native')
+    .option('--profile-json <file>', 'write that profile as JSON to FILE (implies --profile sampling; the table is printed only with --profile)')
     .addHelpText('after', [
       '',
       'Examples:',
       '  crossroot run ./arm64-root -- uname -m',
       '  crossroot run --arch arm64 --bind .:/src --workdir /src -- make',
+      '  crossroot run --arch arm64 --accelerate --profile --bind .:/src --workdir /src -- make -j2',
       '',
       'Exit status: the command\'s (128+N when killed by signal N); 1 when the run could not be set up; 2 usage error.',
     ].join('\n'));
-  onRun<EnterCliOptions>(command, context, async (args, options) => {
+  onRun<RunCliOptions>(command, context, async (args, options) => {
     const { dir, argv } = splitOperands(args, (program as unknown as { rawArgs?: string[] }).rawArgs ?? [], options.arch !== undefined);
     if (dir === undefined && options.arch === undefined) throw new UsageError('run: give DIR or --arch ARCH', { hint: "run 'crossroot run --help' for usage" });
     if (argv.length === 0) throw new UsageError('run: give the command after --', { hint: 'for an interactive shell use crossroot shell' });
@@ -83,12 +96,18 @@ export function registerRun(program: Command, context: CliContext): void {
       env: options.env ?? [],
       user: options.user,
       emulation: emulationOf(options.emulation),
+      accelerate: options.accelerate === true,
+      profile: options.profile === true || options.profileJson !== undefined,
       argv,
       verbose: options.verbose === true,
       stderr: context.io.stderr,
       hostEnv: context.io.env,
       cwd: context.io.cwd,
     });
+    if (result.profile !== null) {
+      if (options.profile === true) context.io.stderr(renderProfile(result.profile));
+      if (options.profileJson !== undefined) writeFileSync(resolve(context.io.cwd, options.profileJson), `${JSON.stringify(result.profile, null, 2)}\n`);
+    }
     return result.exitCode;
   });
 }

@@ -30,6 +30,7 @@ export function registerShell(program: Command, context: CliContext): void {
       env: options.env ?? [],
       user: options.user,
       emulation: emulationOf(options.emulation),
+      accelerate: options.accelerate === true,
       argv: null,
       verbose: options.verbose === true,
       stderr: context.io.stderr,
