@@ -8,7 +8,7 @@
 // test/support/fake-host-binfmt.ts, whose entries live in a private instance.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,6 +18,7 @@ import { aarch64Entry, hostRegistrations, runCliWithHostEntries } from './suppor
 import type { TestRoot } from './support/test-roots.ts';
 import { makeTestRoot, mountPoints } from './support/test-roots.ts';
 import { mountsUnder as mountsUnderText } from '../src/runner/enter.ts';
+import { createUnprivilegedUser } from './support/unprivileged-user.ts';
 
 const BIN = new URL('../src/cli/bin.ts', import.meta.url).pathname;
 const TSX = import.meta.resolve('tsx');
@@ -385,41 +386,26 @@ describe('shell', () => {
 
 describe('rootless', () => {
   test('an unprivileged user with subuid/subgid ranges runs an arm64 root', async () => {
-    const name = `crtest${process.pid}`;
-    const added = await runProcess(['useradd', '--no-create-home', '--shell', '/bin/sh', name]);
-    assert.equal(added.exitCode, 0, added.stderr);
     const base = mkdtempSync(join(tmpdir(), 'crossroot-rootless-'));
-    const line = `${name}:400000:65536\n`;
-    const uid = Number((await runProcess(['id', '-u', name])).stdout.trim());
+    chmodSync(base, 0o755);
+    const user = await createUnprivilegedUser(base);
     try {
-      // The user's own ranges first: useradd may have added some already, which count the same.
-      appendFileSync('/etc/subuid', line);
-      appendFileSync('/etc/subgid', line);
       // A root the user owns, as a rootless `crossroot create` leaves it (a real copy, not hard links).
-      const copy = await runProcess(['cp', '-a', arm64, join(base, 'root')]);
+      const root = join(base, 'root');
+      const copy = await runProcess(['cp', '-a', arm64, root]);
       assert.equal(copy.exitCode, 0, copy.stderr);
-      const chown = await runProcess(['chown', '-R', `${name}:`, base]);
+      const chown = await runProcess(['chown', '-R', `${user.uid}:${user.gid}`, root]);
       assert.equal(chown.exitCode, 0, chown.stderr);
-      chmodSync(base, 0o755);
-      chownSync(base, uid, uid);
-      const run = await runProcess(['runuser', '-u', name, '--', process.execPath, '--import', TSX, BIN,
-        'run', join(base, 'root'), '--', 'sh', '-c', 'id -u; uname -m; id -u builder'], { timeoutMs: 60_000, cwd: '/' });
+      const run = await user.crossroot(['run', root, '--', 'sh', '-c', 'id -u; uname -m; id -u builder']);
       assert.equal(run.exitCode, 0, run.stderr);
       assert.equal(run.stdout, '0\naarch64\n1000\n');
-      const asBuilder = await runProcess(['runuser', '-u', name, '--', process.execPath, '--import', TSX, BIN,
-        'run', join(base, 'root'), '--user', 'builder', '--', 'sh', '-c', 'id -u; touch /tmp/by-builder && echo ok'], { timeoutMs: 60_000, cwd: '/' });
+      const asBuilder = await user.crossroot(['run', root, '--user', 'builder', '--', 'sh', '-c', 'id -u; touch /tmp/by-builder && echo ok']);
       assert.equal(asBuilder.exitCode, 0, asBuilder.stderr);
       assert.equal(asBuilder.stdout, '1000\nok\n');
-      assert.deepEqual(mountsUnder(join(base, 'root')), []);
+      assert.deepEqual(mountsUnder(root), []);
     } finally {
-      await runProcess(['userdel', name]);
-      for (const file of ['/etc/subuid', '/etc/subgid']) {
-        if (!existsSync(file)) continue;
-        const kept = readFileSync(file, 'utf8').split('\n').filter((entry) => !entry.startsWith(`${name}:`));
-        writeFileSync(file, kept.join('\n'));
-      }
+      await user.remove();
       rmSync(base, { recursive: true, force: true });
-      rmSync(join(tmpdir(), `tsx-${uid}`), { recursive: true, force: true }); // tsx's cache of the deleted user
     }
   });
 });

@@ -60,6 +60,8 @@ import type { AccelerationFacts } from './accelerate.ts';
 import { planRootAcceleration } from './accelerate.ts';
 import type { ProfileReport } from '../core/profile.ts';
 import { renamePrograms } from '../core/profile.ts';
+import { mountPointsUnder } from '../core/mount-table.ts';
+import { parseSubIds } from '../core/subordinate-ids.ts';
 
 export interface EnterOptions {
   /** The root directory; undefined with `arch` means the managed root of that architecture. */
@@ -179,10 +181,7 @@ export function mountsUnder(rootDir: string, mountsText?: string): string[] {
       return [];
     }
   }
-  const unescape = (field: string): string => field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
-  return text.split('\n')
-    .map((line) => unescape(line.split(' ')[1] ?? ''))
-    .filter((point) => point === rootDir || point.startsWith(`${rootDir}/`));
+  return mountPointsUnder(text, rootDir);
 }
 
 interface IdMapping {
@@ -197,19 +196,11 @@ interface IdMapping {
 }
 
 function subIdRange(file: string, user: string, id: number): { start: number; count: number } | null {
-  let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    return parseSubIds(readFileSync(file, 'utf8'), { name: user, uid: id })[0] ?? null;
   } catch {
     return null;
   }
-  for (const line of text.split('\n')) {
-    const [owner, start, count] = line.trim().split(':');
-    if ((owner === user || owner === String(id)) && /^\d+$/.test(start ?? '') && /^\d+$/.test(count ?? '')) {
-      return { start: Number(start), count: Number(count) };
-    }
-  }
-  return null;
 }
 
 function idMapping(hostEnv: Readonly<Record<string, string | undefined>>): IdMapping {
