@@ -12,7 +12,7 @@ import { UsageError } from '../../core/errors.ts';
 import type { EmulationChoice } from '../../core/enter-plan.ts';
 import { EMULATION_MODES, isEmulationChoice } from '../../core/enter-plan.ts';
 import { renderProfile } from '../../core/profile.ts';
-import { enterRoot } from '../../runner/enter.ts';
+import { enterRoot, type EnterOptions } from '../../runner/enter.ts';
 import { progressReporter } from './create.ts';
 
 export interface EnterCliOptions {
@@ -66,6 +66,27 @@ export function splitOperands(args: readonly string[], rawArgs: readonly string[
   return before === 1 ? { dir: args[0], argv: args.slice(1) } : { dir: undefined, argv: [...args] };
 }
 
+/** The enter options `run` and `shell` share, from their common flags. */
+export function enterOptionsOf(options: EnterCliOptions, context: CliContext, dir: string | undefined): Omit<EnterOptions, 'argv'> {
+  const progress = progressReporter(context.io, false);
+  return {
+    progress: progress.update,
+    rootReady: progress.done,
+    rootDir: dir,
+    arch: options.arch,
+    binds: options.bind ?? [],
+    workdir: options.workdir,
+    env: options.env ?? [],
+    user: options.user,
+    emulation: emulationOf(options.emulation),
+    accelerate: options.accelerate === true,
+    verbose: options.verbose === true,
+    stderr: context.io.stderr,
+    hostEnv: context.io.env,
+    cwd: context.io.cwd,
+  };
+}
+
 export function registerRun(program: Command, context: CliContext): void {
   const command = addEnterOptions(program.command('run')
     .description('run a command inside a root of any architecture, in private namespaces; exits with its status')
@@ -85,24 +106,10 @@ export function registerRun(program: Command, context: CliContext): void {
     const { dir, argv } = splitOperands(args, (program as unknown as { rawArgs?: string[] }).rawArgs ?? [], options.arch !== undefined);
     if (dir === undefined && options.arch === undefined) throw new UsageError('run: give DIR or --arch ARCH', { hint: "run 'crossroot run --help' for usage" });
     if (argv.length === 0) throw new UsageError('run: give the command after --', { hint: 'for an interactive shell use crossroot shell' });
-    const progress = progressReporter(context.io, false);
     const result = await enterRoot({
-      progress: progress.update,
-      rootReady: progress.done,
-      rootDir: dir,
-      arch: options.arch,
-      binds: options.bind ?? [],
-      workdir: options.workdir,
-      env: options.env ?? [],
-      user: options.user,
-      emulation: emulationOf(options.emulation),
-      accelerate: options.accelerate === true,
+      ...enterOptionsOf(options, context, dir),
       profile: options.profile === true || options.profileJson !== undefined,
       argv,
-      verbose: options.verbose === true,
-      stderr: context.io.stderr,
-      hostEnv: context.io.env,
-      cwd: context.io.cwd,
     });
     if (result.profile !== null) {
       if (options.profile === true) context.io.stderr(renderProfile(result.profile));

@@ -6,9 +6,8 @@ import type { CliContext } from '../context.ts';
 import { onRun } from '../context.ts';
 import { UsageError } from '../../core/errors.ts';
 import { enterRoot } from '../../runner/enter.ts';
-import { progressReporter } from './create.ts';
 import type { EnterCliOptions } from './run.ts';
-import { addEnterOptions, emulationOf } from './run.ts';
+import { addEnterOptions, enterOptionsOf } from './run.ts';
 
 export function registerShell(program: Command, context: CliContext): void {
   const command = addEnterOptions(program.command('shell')
@@ -19,24 +18,7 @@ export function registerShell(program: Command, context: CliContext): void {
     const [dir, ...extra] = args;
     if (extra.length > 0) throw new UsageError('shell: too many arguments', { hint: 'to run a command use crossroot run DIR -- CMD' });
     if (dir === undefined && options.arch === undefined) throw new UsageError('shell: give DIR or --arch ARCH');
-    const progress = progressReporter(context.io, false);
-    const result = await enterRoot({
-      progress: progress.update,
-      rootReady: progress.done,
-      rootDir: dir,
-      arch: options.arch,
-      binds: options.bind ?? [],
-      workdir: options.workdir,
-      env: options.env ?? [],
-      user: options.user,
-      emulation: emulationOf(options.emulation),
-      accelerate: options.accelerate === true,
-      argv: null,
-      verbose: options.verbose === true,
-      stderr: context.io.stderr,
-      hostEnv: context.io.env,
-      cwd: context.io.cwd,
-    });
+    const result = await enterRoot({ ...enterOptionsOf(options, context, dir), argv: null });
     return result.exitCode;
   });
 }
