@@ -27,7 +27,6 @@ import type { ArchProbes, InstanceVerdict, InterpreterFacts, ProbeFact } from '.
 import { assessInstance, handlerOf } from '../core/binfmt-health.ts';
 import type { BinfmtEntry } from '../core/binfmt-entry.ts';
 import { parseElf } from '../core/elf.ts';
-import { isCrossrootError } from '../core/errors.ts';
 import { probeExpectation } from '../core/probe-elf.ts';
 import { referenceProgram } from '../core/binfmt-plan.ts';
 import { DEFAULT_BINFMT_DIR, isBinfmtDir, readInstance } from '../kernel/binfmt-fs.ts';
@@ -35,9 +34,8 @@ import type { Emulator } from './emulators.ts';
 import { emulatorVersion, findEmulatorCandidates, honoursPreserveArgv0 } from './emulators.ts';
 import { withFileSource } from './file-source.ts';
 import { guessNativeArches, nativeProbeProgram, probeNativeArches } from './native.ts';
-import { DEFAULT_PROBE_STATUS, errnoFromToolMessage, probePlan } from './probe-run.ts';
+import { DEFAULT_PROBE_STATUS, probePlan, runProbePlan, type ProbeMode } from './probe-run.ts';
 import { isIdentityUidMap, PRIVATE_INSTANCE_NOTE } from './userns.ts';
-import { runProcess } from './process.ts';
 
 /** At most this many probe processes at once (the issue asks for bounded concurrency). */
 export const PROBE_CONCURRENCY = 8;
@@ -186,25 +184,9 @@ function writeProgram(dir: string, name: string, bytes: Uint8Array): string {
   return path;
 }
 
-async function runOne(argv: readonly string[], mode: 'direct' | 'empty-root', probePath: string, expectedStatus: number, timeoutMs: number): Promise<ProbeFact> {
-  const base = { expectedStatus, exitCode: null, signal: null, errno: null, timedOut: false };
-  let run;
-  try {
-    run = await runProcess(argv, { timeoutMs, env: { ...process.env, LC_ALL: 'C' } });
-  } catch (error) {
-    const cause = isCrossrootError(error) && error.code === 'SPAWN' ? error.cause as NodeJS.ErrnoException | undefined : undefined;
-    if (mode !== 'direct' || cause?.code === undefined) throw error;
-    return { ...base, ok: false, errno: cause.code };
-  }
-  const ok = !run.timedOut && run.signal === null && run.exitCode === expectedStatus;
-  const fact: ProbeFact = { ...base, ok, exitCode: run.exitCode, signal: run.signal, timedOut: run.timedOut };
-  if (ok) return fact;
-  if (mode === 'empty-root') return { ...fact, errno: errnoFromToolMessage(run.stderr) ?? null };
-  // execvp's /bin/sh fallback after ENOEXEC names the file in its complaint.
-  if ((run.exitCode === 126 || run.exitCode === 127 || run.exitCode === 2) && run.stderr.includes(probePath)) {
-    return { ...fact, errno: 'ENOEXEC' };
-  }
-  return fact;
+async function runOne(arch: string, argv: readonly string[], mode: ProbeMode, probePath: string, expectedStatus: number, timeoutMs: number): Promise<ProbeFact> {
+  const run = await runProbePlan(arch, mode, argv, probePath, expectedStatus, timeoutMs);
+  return { ok: run.ok, expectedStatus, exitCode: run.exitCode, signal: run.signal, errno: run.errno ?? null, timedOut: run.timedOut };
 }
 
 /**
@@ -233,7 +215,7 @@ export async function runArchProbes(arches: readonly ArchName[], options: ProbeR
       ];
     });
     const facts = await mapBounded(jobs, options.concurrency ?? PROBE_CONCURRENCY,
-      (job) => runOne(job.argv, job.mode, job.probePath, expected, timeoutMs));
+      (job) => runOne(job.arch, job.argv, job.mode, job.probePath, expected, timeoutMs));
     for (const [index, job] of jobs.entries()) {
       if (job.mode !== 'direct') continue;
       const direct = facts[index];

@@ -165,13 +165,14 @@ export async function runProbe(arch: string, mode: ProbeMode, options: RunProbeO
       asRoot: options.asRoot ?? process.geteuid?.() === 0,
     });
     const argv = mode === 'direct' ? plan.direct : plan.emptyRoot;
-    return await execute(arch, mode, argv, probePath, probeExpectation(status), options.timeoutMs ?? 30_000);
+    return await runProbePlan(arch, mode, argv, probePath, probeExpectation(status), options.timeoutMs ?? 30_000);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function execute(
+/** Runs one planned probe (argv from probePlan) and tells why it failed, when it did. */
+export async function runProbePlan(
   arch: string, mode: ProbeMode, argv: readonly string[], probePath: string, expectedStatus: number, timeoutMs: number,
 ): Promise<ProbeResult> {
   const base = { mode, arch, argv, expectedStatus };
