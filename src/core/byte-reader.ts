@@ -29,6 +29,48 @@ export function bytesSource(bytes: Uint8Array): ByteSource {
   };
 }
 
+/**
+ * A source over fixed-size pages of a file: `page(index)` returns page
+ * `index` (shorter at the end, or when the file shrank). Reads within one
+ * page are views; reads across pages are copied, or, when longer than
+ * `directAbove` bytes, handed to `readDirect` instead of paging.
+ */
+export function pagedSource(
+  size: number,
+  pageSize: number,
+  page: (index: number) => Uint8Array,
+  direct?: { readonly above: number; readonly read: (offset: number, length: number) => Uint8Array },
+): ByteSource {
+  return {
+    size,
+    read(offset: number, length: number): Uint8Array {
+      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length <= 0 || offset >= size) {
+        return new Uint8Array(0);
+      }
+      const end = Math.min(size, offset + length);
+      const first = Math.floor(offset / pageSize);
+      const last = Math.floor((end - 1) / pageSize);
+      if (first === last) {
+        const bytes = page(first);
+        const from = offset - first * pageSize;
+        return bytes.subarray(from, Math.min(bytes.length, from + (end - offset)));
+      }
+      if (direct !== undefined && end - offset > direct.above) return direct.read(offset, end - offset);
+      const out = new Uint8Array(end - offset);
+      let filled = 0;
+      for (let index = first; index <= last; index++) {
+        const bytes = page(index);
+        const from = index === first ? offset - first * pageSize : 0;
+        const chunk = bytes.subarray(from, Math.min(bytes.length, from + (out.length - filled)));
+        out.set(chunk, filled);
+        filled += chunk.length;
+        if (bytes.length < pageSize) break; // a short page: the file ends (or shrank) here
+      }
+      return filled === out.length ? out : out.subarray(0, filled);
+    },
+  };
+}
+
 function truncated(what: string, offset: number, length: number, size: number): CrossrootError {
   return new CrossrootError('ELF_TRUNCATED',
     `read ${what}: bytes '${offset}'..'${offset + length}' end past the end of the file at byte '${size}'`);

@@ -3,7 +3,7 @@
 // small page cache are far cheaper than promises for that pattern.
 import { closeSync, fstatSync, openSync, readSync, statSync, constants } from 'node:fs';
 import type { Stats } from 'node:fs';
-import type { ByteSource } from '../core/byte-reader.ts';
+import { pagedSource, type ByteSource } from '../core/byte-reader.ts';
 import { CrossrootError } from '../core/errors.ts';
 
 const PAGE_SIZE = 4096;
@@ -90,34 +90,13 @@ export function openFileSource(path: string): FileSource {
     return bytes;
   };
 
+  const paged = pagedSource(size, PAGE_SIZE, page, { above: 2 * PAGE_SIZE, read: (offset, length) => readAt(fd, path, offset, length) });
   return {
     path,
     size,
     read(offset: number, length: number): Uint8Array {
       if (closed) throw new CrossrootError('IO', `read '${path}': the file is closed`);
-      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length <= 0 || offset >= size) {
-        return new Uint8Array(0);
-      }
-      const end = Math.min(size, offset + length);
-      const first = Math.floor(offset / PAGE_SIZE);
-      const last = Math.floor((end - 1) / PAGE_SIZE);
-      if (first === last) {
-        const bytes = page(first);
-        const from = offset - first * PAGE_SIZE;
-        return bytes.subarray(from, Math.min(bytes.length, from + (end - offset)));
-      }
-      if (end - offset > 2 * PAGE_SIZE) return readAt(fd, path, offset, end - offset);
-      const out = new Uint8Array(end - offset);
-      let filled = 0;
-      for (let index = first; index <= last; index += 1) {
-        const bytes = page(index);
-        const from = index === first ? offset - first * PAGE_SIZE : 0;
-        const chunk = bytes.subarray(from, Math.min(bytes.length, from + (end - offset - filled)));
-        out.set(chunk, filled);
-        filled += chunk.length;
-        if (bytes.length < PAGE_SIZE) break; // short page: the file shrank
-      }
-      return filled === out.length ? out : out.subarray(0, filled);
+      return paged.read(offset, length);
     },
     close(): void {
       if (closed) return;

@@ -17,6 +17,7 @@ import { archOfElf, debianArchOf } from '../core/arch.ts';
 import type { ArchName } from '../core/arch.ts';
 import { looksLikeElf, summarizeElf } from '../core/elf.ts';
 import type { ByteSource, ElfType } from '../core/elf.ts';
+import { pagedSource } from '../core/byte-reader.ts';
 import { isCrossrootError } from '../core/errors.ts';
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY;
@@ -142,32 +143,7 @@ function fdSource(fd: number, size: number, firstPage: Uint8Array, pool: PagePoo
     }
     return bytes;
   };
-  return {
-    size,
-    read(offset: number, length: number): Uint8Array {
-      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length <= 0 || offset >= size) {
-        return new Uint8Array(0);
-      }
-      const end = Math.min(size, offset + length);
-      const first = Math.floor(offset / PAGE_SIZE);
-      const last = Math.floor((end - 1) / PAGE_SIZE);
-      if (first === last) {
-        const from = offset - first * PAGE_SIZE;
-        return page(first).subarray(from, from + (end - offset));
-      }
-      const out = new Uint8Array(end - offset);
-      let filled = 0;
-      for (let index = first; index <= last; index++) {
-        const bytes = page(index);
-        const from = index === first ? offset - first * PAGE_SIZE : 0;
-        const chunk = bytes.subarray(from, from + (out.length - filled));
-        out.set(chunk, filled);
-        filled += chunk.length;
-        if (bytes.length < PAGE_SIZE) break; // the file shrank
-      }
-      return filled === out.length ? out : out.subarray(0, filled);
-    },
-  };
+  return pagedSource(size, PAGE_SIZE, page);
 }
 
 /** archOfElf and debianArchOf, memoized: a tree holds few distinct (class, endian, machine, flags). */
