@@ -18,6 +18,7 @@ debian_packages=(
   uidmap          # newuidmap/newgidmap for rootless runs
   xz-utils zstd bzip2  # --from-tar decompressors
   tmux            # drives the interactive shell test
+  passwd          # useradd/userdel for the rootless tests
   diffutils       # cmp, for comparing accelerated and emulated objects
   debootstrap arch-install-scripts proot  # peers measured side by side in bench/
   ca-certificates
