@@ -1,5 +1,5 @@
 // Lint rules, including the layer boundaries of DESIGN.md section 1:
-// core (pure) <- kernel, runner <- cli. Only src/runner/process.ts spawns.
+// core (pure) <- kernel, runner <- cli. Only src/runner/process/process.ts spawns.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -9,7 +9,7 @@ const nodeBuiltins = {
 };
 const childProcess = {
   name: 'node:child_process',
-  message: 'Only src/runner/process.ts spawns processes: call it instead.',
+  message: 'Only src/runner/process/process.ts spawns processes: call it instead.',
 };
 const layer = (names, why) => ({ group: names, message: why });
 
@@ -51,7 +51,7 @@ export default tseslint.config(
   },
   {
     files: ['src/runner/**/*.ts'],
-    ignores: ['src/runner/process.ts'],
+    ignores: ['src/runner/process/process.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: [childProcess],
@@ -60,7 +60,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/runner/process.ts'],
+    files: ['src/runner/process/process.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },
   {

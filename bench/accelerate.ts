@@ -13,8 +13,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { planRootAcceleration } from '../src/runner/accelerate.ts';
-import { runProcess } from '../src/runner/process.ts';
+import { planRootAcceleration } from '../src/runner/accelerate/accelerate.ts';
+import { runProcess } from '../src/runner/process/process.ts';
 import { ensureTestRoot } from '../test/support/roots.ts';
 import { populateProject } from '../test/support/sqlite-sources.ts';
 

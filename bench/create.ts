@@ -10,9 +10,9 @@
 //   node --import tsx bench/create.ts [--suite S] [--arch A]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRoot, runInBuildNamespace } from '../src/runner/create.ts';
-import { DEFAULT_MIRROR, privateRegisterString, resolveTargetArch, staticEmulatorPath } from '../src/core/create-plan.ts';
-import { runProcess } from '../src/runner/process.ts';
+import { createRoot, runInBuildNamespace } from '../src/runner/create/create.ts';
+import { DEFAULT_MIRROR, privateRegisterString, resolveTargetArch, staticEmulatorPath } from '../src/core/create/create-plan.ts';
+import { runProcess } from '../src/runner/process/process.ts';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(name);

@@ -4,7 +4,7 @@
 // `node --import tsx bench/scan.ts`.
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runProcess } from '../src/runner/process.ts';
+import { runProcess } from '../src/runner/process/process.ts';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const available = readdirSync(benchDir)

@@ -14,7 +14,7 @@ import { copyFileSync, existsSync, readdirSync, rmSync, statSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runProcess } from '../src/runner/process.ts';
+import { runProcess } from '../src/runner/process/process.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -66,7 +66,7 @@ interface Tool {
 function isFresh(compiled: string): boolean {
   if (!existsSync(compiled)) return false;
   const built = statSync(compiled).mtimeMs;
-  const sources = ['src/runner/scan.ts', 'src/cli/commands/scan.ts', 'src/cli/main.ts', 'src/core/elf.ts', 'src/core/byte-reader.ts', 'src/core/arch.ts'];
+  const sources = ['src/runner/inspect/scan.ts', 'src/cli/commands/scan.ts', 'src/cli/main.ts', 'src/core/elf/elf.ts', 'src/core/bytes/byte-reader.ts', 'src/core/arch/arch.ts'];
   return sources.every((source) => statSync(join(repoRoot, source)).mtimeMs <= built);
 }
 

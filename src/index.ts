@@ -5,30 +5,30 @@
 export { CrossrootError, UsageError, ERROR_CODES, isCrossrootError, type ErrorCode } from './core/errors.ts';
 
 // ELF
-export { parseElf, parseElfBytes, looksLikeElf, isPie, type ElfFile, type ElfProgramHeader, type ElfProblem, type ElfType } from './core/elf.ts';
-export { bytesSource, type ByteSource } from './core/byte-reader.ts';
-export { openFileSource, readHead, withFileSource } from './runner/file-source.ts';
+export { parseElf, parseElfBytes, looksLikeElf, isPie, type ElfFile, type ElfProgramHeader, type ElfProblem, type ElfType } from './core/elf/elf.ts';
+export { bytesSource, type ByteSource } from './core/bytes/byte-reader.ts';
+export { openFileSource, readHead, withFileSource } from './runner/fs/file-source.ts';
 
 // #! scripts
-export { parseShebang, type ShebangResult } from './core/shebang.ts';
+export { parseShebang, type ShebangResult } from './core/exec/shebang.ts';
 
 // Architectures
-export { ARCHITECTURES, resolveArch, archOfElf, debianArchOf, architecturesMatching, type Architecture, type ArchName } from './core/arch.ts';
-export { buildProbeElf, PROBE_ARCHES } from './core/probe-elf.ts';
+export { ARCHITECTURES, resolveArch, archOfElf, debianArchOf, architecturesMatching, type Architecture, type ArchName } from './core/arch/arch.ts';
+export { buildProbeElf, PROBE_ARCHES } from './core/probe/probe-elf.ts';
 
 // binfmt_misc
-export type { BinfmtEntry, MagicEntry, ExtensionEntry, BinfmtFlags } from './core/binfmt-entry.ts';
-export { parseRegisterString, formatRegisterString, renderEntryText, parseEntryText, judgeRegisterString } from './core/binfmt-rule.ts';
-export { findHandler, entryMatchesHead } from './core/binfmt-match.ts';
+export type { BinfmtEntry, MagicEntry, ExtensionEntry, BinfmtFlags } from './core/binfmt/entry.ts';
+export { parseRegisterString, formatRegisterString, renderEntryText, parseEntryText, judgeRegisterString } from './core/binfmt/rule.ts';
+export { findHandler, entryMatchesHead } from './core/binfmt/match.ts';
 export { readInstance, DEFAULT_BINFMT_DIR } from './kernel/binfmt-fs.ts';
 
 // Predicting execve
-export { simulateExec, type ExecPrediction, type ExecWorld, type ExecRequest } from './core/exec-sim.ts';
-export { createExecWorld } from './runner/exec-world.ts';
+export { simulateExec, type ExecPrediction, type ExecWorld, type ExecRequest } from './core/exec/simulate.ts';
+export { createExecWorld } from './runner/inspect/exec-world.ts';
 
 // Inspecting files and trees
-export { inspectPath, type InspectRecord } from './runner/inspect.ts';
-export { scanTrees, type ScanResult } from './runner/scan.ts';
+export { inspectPath, type InspectRecord } from './runner/inspect/inspect.ts';
+export { scanTrees, type ScanResult } from './runner/inspect/scan.ts';
 
 // The command line, for embedding: main(argv, io) -> exit status
 export { main } from './cli/main.ts';

@@ -15,12 +15,12 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlink
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { emulatedToolLines } from '../src/core/accelerate-plan.ts';
-import type { ProfileReport } from '../src/core/profile.ts';
-import { planRootAcceleration } from '../src/runner/accelerate.ts';
-import type { AccelerationFacts } from '../src/runner/accelerate.ts';
-import { runProcess } from '../src/runner/process.ts';
-import type { RunResult } from '../src/runner/process.ts';
+import { emulatedToolLines } from '../src/core/accelerate/accelerate-plan.ts';
+import type { ProfileReport } from '../src/core/enter/profile.ts';
+import { planRootAcceleration } from '../src/runner/accelerate/accelerate.ts';
+import type { AccelerationFacts } from '../src/runner/accelerate/accelerate.ts';
+import { runProcess } from '../src/runner/process/process.ts';
+import type { RunResult } from '../src/runner/process/process.ts';
 import { runCliJson } from './support/cli.ts';
 import { ensureTestRoot } from './support/roots.ts';
 import { populateProject } from './support/sqlite-sources.ts';

@@ -8,8 +8,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { judgeRegisterString, parseRegisterString, renderEntryText } from '../src/core/binfmt-rule.ts';
-import { openExecErrno } from '../src/runner/open-exec.ts';
+import { judgeRegisterString, parseRegisterString, renderEntryText } from '../src/core/binfmt/rule.ts';
+import { openExecErrno } from '../src/runner/fs/open-exec.ts';
 import { runPrivate, type PrivateOp } from './support/private-binfmt.ts';
 import type { CheckRecord } from '../src/cli/commands/binfmt-check.ts';
 

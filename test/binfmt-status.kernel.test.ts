@@ -8,11 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
-import { archByName } from '../src/core/arch.ts';
-import type { ArchName } from '../src/core/arch.ts';
-import { flagsToString } from '../src/core/binfmt-entry.ts';
-import { parseEntryText, toHex } from '../src/core/binfmt-rule.ts';
-import { interpreterFacts } from '../src/runner/binfmt-health.ts';
+import { archByName } from '../src/core/arch/arch.ts';
+import type { ArchName } from '../src/core/arch/arch.ts';
+import { flagsToString } from '../src/core/binfmt/entry.ts';
+import { parseEntryText, toHex } from '../src/core/binfmt/rule.ts';
+import { interpreterFacts } from '../src/runner/binfmt/health.ts';
 import { runPrivate } from './support/private-binfmt.ts';
 import type { PrivateOp, OpResult } from './support/private-binfmt.ts';
 import type { statusJson } from '../src/cli/commands/binfmt-status.ts';

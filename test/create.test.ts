@@ -10,13 +10,13 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { runCli } from './support/cli.ts';
 import { TEST_CACHE } from './support/roots.ts';
-import { runProcess } from '../src/runner/process.ts';
-import { resolveHostPathInRoot } from '../src/runner/root-fs.ts';
-import { withFileSource } from '../src/runner/file-source.ts';
-import { parseElf } from '../src/core/elf.ts';
-import { archOfElf } from '../src/core/arch.ts';
-import { parseMarker } from '../src/core/create-plan.ts';
-import type { CreateResult } from '../src/runner/create.ts';
+import { runProcess } from '../src/runner/process/process.ts';
+import { resolveHostPathInRoot } from '../src/runner/fs/root-fs.ts';
+import { withFileSource } from '../src/runner/fs/file-source.ts';
+import { parseElf } from '../src/core/elf/elf.ts';
+import { archOfElf } from '../src/core/arch/arch.ts';
+import { parseMarker } from '../src/core/create/create-plan.ts';
+import type { CreateResult } from '../src/runner/create/create.ts';
 
 const work = mkdtempSync('/var/tmp/crossroot-create-test-');
 const env = { CROSSROOT_CACHE: TEST_CACHE };

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { release } from 'node:os';
-import { releaseAtLeast } from '../src/core/doctor.ts';
+import { releaseAtLeast } from '../src/core/host/doctor.ts';
 import { runCliJson } from './support/cli.ts';
 
 interface DoctorDoc {

@@ -7,11 +7,11 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bytesSource } from '../src/core/byte-reader.ts';
-import { DF_1_PIE, looksLikeElf, parseElf, summarizeElf } from '../src/core/elf.ts';
-import type { ElfFile } from '../src/core/elf.ts';
-import { openFileSource, readHead } from '../src/runner/file-source.ts';
-import { runProcess } from '../src/runner/process.ts';
+import { bytesSource } from '../src/core/bytes/byte-reader.ts';
+import { DF_1_PIE, looksLikeElf, parseElf, summarizeElf } from '../src/core/elf/elf.ts';
+import type { ElfFile } from '../src/core/elf/elf.ts';
+import { openFileSource, readHead } from '../src/runner/fs/file-source.ts';
+import { runProcess } from '../src/runner/process/process.ts';
 import { ensureDebianPackages } from './support/debian-packages.ts';
 
 const MIN_FILES = 200;

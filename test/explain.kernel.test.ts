@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { runPrivate } from './support/private-binfmt.ts';
 import type { OpResult, PrivateOp } from './support/private-binfmt.ts';
 import { CACHE_DIR, ensureProbes } from './support/probes.ts';
-import { runProcess } from '../src/runner/process.ts';
+import { runProcess } from '../src/runner/process/process.ts';
 
 interface ExplainJson {
   ok: boolean;

@@ -6,8 +6,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, runCliJson } from './support/cli.ts';
-import { runProcess } from '../src/runner/process.ts';
-import type { InspectRecord } from '../src/runner/inspect.ts';
+import { runProcess } from '../src/runner/process/process.ts';
+import type { InspectRecord } from '../src/runner/inspect/inspect.ts';
 import { DEBIAN_PACKAGES_CACHE, ensureDebianPackages } from './support/debian-packages.ts';
 
 const LS = '/bin/ls';

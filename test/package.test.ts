@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runProcess } from '../src/runner/process.ts';
+import { runProcess } from '../src/runner/process/process.ts';
 
 test('the packed tarball installs globally and its crossroot bin runs', { timeout: 300_000 }, async () => {
   const work = mkdtempSync(join(tmpdir(), 'crossroot-pack-'));

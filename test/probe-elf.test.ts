@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildProbeElf, PROBE_SPECS } from '../src/core/probe-elf.ts';
-import { runProcess } from '../src/runner/process.ts';
+import { buildProbeElf, PROBE_SPECS } from '../src/core/probe/probe-elf.ts';
+import { runProcess } from '../src/runner/process/process.ts';
 
 /** Fewer architectures than this actually run: the suite fails (a run that tests nothing must not pass). */
 const MIN_ARCHES_RUN = 25;

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { archByName, isArchName } from '../src/core/arch.ts';
-import { buildProbeElf, PROBE_ARCHES } from '../src/core/probe-elf.ts';
+import { archByName, isArchName } from '../src/core/arch/arch.ts';
+import { buildProbeElf, PROBE_ARCHES } from '../src/core/probe/probe-elf.ts';
 import { CrossrootError } from '../src/core/errors.ts';
-import { errnoFromToolMessage, probePlan, runProbe, writeProbe, type ProbeMode, type ProbeResult } from '../src/runner/probe-run.ts';
+import { errnoFromToolMessage, probePlan, runProbe, writeProbe, type ProbeMode, type ProbeResult } from '../src/runner/binfmt/probe-run.ts';
 import { runPrivate, type PrivateOp } from './support/private-binfmt.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'crossroot-test-probe-run-'));
@@ -136,7 +136,7 @@ async function runProbeSteps(steps: readonly WorkerStep[]): Promise<WorkerResult
     switch (step.step) {
       case 'register': return { op: 'register', data: step.data };
       case 'remove': return { op: 'write', name: step.name, data: '-1' };
-      case 'probe': return { op: 'call', module: 'src/runner/probe-run.ts', name: 'runProbe', args: [step.arch, step.mode, { asRoot: step.asRoot, status: step.status, tempParent }] };
+      case 'probe': return { op: 'call', module: 'src/runner/binfmt/probe-run.ts', name: 'runProbe', args: [step.arch, step.mode, { asRoot: step.asRoot, status: step.status, tempParent }] };
     }
   });
   const results = await runPrivate(ops);

@@ -9,11 +9,11 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { looksLikeElf, parseElf } from '../src/core/elf.ts';
-import { findSection } from '../src/core/elf-sections.ts';
-import { parseQemuVersion, qemuVersionFromFile } from '../src/runner/emulators.ts';
-import { readHead, withFileSource } from '../src/runner/file-source.ts';
-import { runProcess } from '../src/runner/process.ts';
+import { looksLikeElf, parseElf } from '../src/core/elf/elf.ts';
+import { findSection } from '../src/core/elf/sections.ts';
+import { parseQemuVersion, qemuVersionFromFile } from '../src/runner/host/emulators.ts';
+import { readHead, withFileSource } from '../src/runner/fs/file-source.ts';
+import { runProcess } from '../src/runner/process/process.ts';
 import { ensureDebianPackages } from './support/debian-packages.ts';
 
 /** name -> [offset, size] of every section readelf lists, or null for a file without sections. */

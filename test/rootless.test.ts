@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_SUITE, aptCacheDir } from '../src/core/create-plan.ts';
+import { DEFAULT_SUITE, aptCacheDir } from '../src/core/create/create-plan.ts';
 import { hostRegistrations } from './support/fake-host-binfmt.ts';
 import { TEST_CACHE } from './support/roots.ts';
 import { mountPoints } from './support/test-roots.ts';

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runProcess } from '../src/runner/process.ts';
+import { runProcess } from '../src/runner/process/process.ts';
 import { TEST_CROSSROOT_HOME, ensureTestRoot } from './support/roots.ts';
 
 const BIN = fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url));

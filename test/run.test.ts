@@ -12,12 +12,12 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runProcess } from '../src/runner/process.ts';
-import type { RunResult } from '../src/runner/process.ts';
+import { runProcess } from '../src/runner/process/process.ts';
+import type { RunResult } from '../src/runner/process/process.ts';
 import { aarch64Entry, hostRegistrations, runCliWithHostEntries } from './support/fake-host-binfmt.ts';
 import type { TestRoot } from './support/test-roots.ts';
 import { makeTestRoot, mountPoints } from './support/test-roots.ts';
-import { mountsUnder as mountsUnderText } from '../src/runner/enter.ts';
+import { mountsUnder as mountsUnderText } from '../src/runner/enter/enter.ts';
 import { createUnprivilegedUser } from './support/unprivileged-user.ts';
 
 const BIN = new URL('../src/cli/bin.ts', import.meta.url).pathname;

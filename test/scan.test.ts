@@ -8,9 +8,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, runCliJson } from './support/cli.ts';
-import { runProcess } from '../src/runner/process.ts';
-import type { ScanResult } from '../src/runner/scan.ts';
-import { mountPointsOf } from '../src/runner/scan.ts';
+import { runProcess } from '../src/runner/process/process.ts';
+import type { ScanResult } from '../src/runner/inspect/scan.ts';
+import { mountPointsOf } from '../src/runner/inspect/scan.ts';
 import { DEBIAN_PACKAGES_CACHE, ensureDebianPackages } from './support/debian-packages.ts';
 
 let dir = '';

@@ -17,8 +17,8 @@
 // ordered by mtime, newest first, then by name, the closest stand-in for registration time.
 import { closeSync, openSync, opendirSync, readSync, statSync, statfsSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BinfmtEntry } from '../core/binfmt-entry.ts';
-import { parseEntryText } from '../core/binfmt-rule.ts';
+import type { BinfmtEntry } from '../core/binfmt/entry.ts';
+import { parseEntryText } from '../core/binfmt/rule.ts';
 import { CrossrootError } from '../core/errors.ts';
 
 export const DEFAULT_BINFMT_DIR = '/proc/sys/fs/binfmt_misc';

@@ -10,7 +10,7 @@
 import { closeSync, constants, openSync, statfsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CrossrootError } from '../core/errors.ts';
-import { RESERVED_NAMES, toRecordBytes } from '../core/binfmt-rule.ts';
+import { RESERVED_NAMES, toRecordBytes } from '../core/binfmt/rule.ts';
 import { BINFMTFS_MAGIC, isBinfmtDir } from './binfmt-fs.ts';
 
 export type BinfmtWriteAction = 'register' | 'enable' | 'disable' | 'remove';

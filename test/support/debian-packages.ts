@@ -12,8 +12,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runProcess } from '../../src/runner/process.ts';
-import type { RunResult } from '../../src/runner/process.ts';
+import { runProcess } from '../../src/runner/process/process.ts';
+import type { RunResult } from '../../src/runner/process/process.ts';
 
 export const DEBIAN_TEST_ARCHES = ['amd64', 'arm64', 'armhf', 'armel', 'i386', 'ppc64el', 's390x', 'mips64el', 'mipsel'] as const;
 export const DEBIAN_TEST_PACKAGES = ['busybox-static', 'libc6', 'coreutils'] as const;

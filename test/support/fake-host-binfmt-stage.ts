@@ -7,7 +7,7 @@
 // (tmpfs: directories to mount a tmpfs on first, e.g. to leave a "leaked" mount under a root).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runProcess } from '../../src/runner/process.ts';
+import { runProcess } from '../../src/runner/process/process.ts';
 
 const input = JSON.parse(process.argv[2] ?? '{}') as { registers: string[]; cli: string[]; tmpfs?: string[] };
 while (readFileSync('/proc/self/uid_map', 'utf8').trim() === '') await sleep(1);

@@ -5,8 +5,8 @@
 // Output is collected; the namespace and its instance die with the child.
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runProcess } from '../../src/runner/process.ts';
-import type { RunResult } from '../../src/runner/process.ts';
+import { runProcess } from '../../src/runner/process/process.ts';
+import type { RunResult } from '../../src/runner/process/process.ts';
 
 const stage = new URL('./fake-host-binfmt-stage.ts', import.meta.url).pathname;
 

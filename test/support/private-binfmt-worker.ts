@@ -1,6 +1,6 @@
 // Runs inside `unshare --user --map-root-user --mount`: see private-binfmt.ts.
 import { closeSync, openSync, opendirSync, readFileSync, writeSync } from 'node:fs';
-import { runProcess } from '../../src/runner/process.ts';
+import { runProcess } from '../../src/runner/process/process.ts';
 import { readInstance } from '../../src/kernel/binfmt-fs.ts';
 import { runCli } from './cli.ts';
 import { parsePrintedArgs } from './probes.ts';

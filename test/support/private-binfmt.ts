@@ -23,13 +23,13 @@
 // `list` gives the kernel's readdir order (newest entry first on 6.x);
 // `readInstance` runs crossroot's own reader on the instance.
 // `call` imports `module` (a path from the project's root, e.g.
-// 'src/runner/probe-run.ts') and awaits its export `name` with `args`
+// 'src/runner/binfmt/probe-run.ts') and awaits its export `name` with `args`
 // (JSON values; the text '{binfmt-dir}' in a string argument is replaced too).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runProcess } from '../../src/runner/process.ts';
+import { runProcess } from '../../src/runner/process/process.ts';
 import { ensureProbes, type PrintedArgs } from './probes.ts';
 
 export type PrivateOp =

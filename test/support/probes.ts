@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runProcess } from '../../src/runner/process.ts';
+import { runProcess } from '../../src/runner/process/process.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const CACHE_DIR = join(here, '..', '..', '.cache');

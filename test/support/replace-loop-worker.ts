@@ -4,7 +4,7 @@
 // Input (stdin JSON): { dir, arch, program, expectedStatus, firstFlags, secondFlags }.
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { runProcess } from '../../src/runner/process.ts';
+import { runProcess } from '../../src/runner/process/process.ts';
 import { runCli } from './cli.ts';
 
 interface Job { dir: string; arch: string; program: string; expectedStatus: number; firstFlags: string; secondFlags: string }

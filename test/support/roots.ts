@@ -17,9 +17,9 @@
 // files asking for the same root wait for one create.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRoot, readMarker } from '../../src/runner/create.ts';
-import { managedSuite } from '../../src/runner/roots.ts';
-import { TOOLCHAIN_PACKAGES, resolveTargetArch } from '../../src/core/create-plan.ts';
+import { createRoot, readMarker } from '../../src/runner/create/create.ts';
+import { managedSuite } from '../../src/runner/roots/roots.ts';
+import { TOOLCHAIN_PACKAGES, resolveTargetArch } from '../../src/core/create/create-plan.ts';
 
 export const TEST_CROSSROOT_HOME = process.env['CROSSROOT_TEST_HOME'] ?? '/var/cache/crossroot-test';
 export const TEST_CACHE = join(TEST_CROSSROOT_HOME, 'cache');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runProcess } from '../../src/runner/process.ts';
+import { runProcess } from '../../src/runner/process/process.ts';
 
 const SQLITE_CACHE = fileURLToPath(new URL('../../.cache/accel-sqlite/', import.meta.url));
 /** test/fixtures/accel-project: a Makefile building sqlite3 + a C shell + a C++ self-test, with `make check`. */

@@ -10,7 +10,7 @@
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runProcess } from '../../src/runner/process.ts';
+import { runProcess } from '../../src/runner/process/process.ts';
 import { debianPackageRoot, ensureDebianPackages } from './debian-packages.ts';
 
 export type TestRootArch = 'arm64' | 'armhf' | 'i386' | 'amd64';

@@ -19,9 +19,9 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSyn
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { runProcess } from '../../src/runner/process.ts';
-import type { RunResult } from '../../src/runner/process.ts';
-import { subordinateRange } from '../../src/runner/create.ts';
+import { runProcess } from '../../src/runner/process/process.ts';
+import type { RunResult } from '../../src/runner/process/process.ts';
+import { subordinateRange } from '../../src/runner/create/create.ts';
 
 const TSX = import.meta.resolve('tsx');
 const SUBID_FILES = ['/etc/subuid', '/etc/subgid'] as const;

@@ -4,8 +4,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { onRun, writeJson } from '../context.ts';
-import { planRootAcceleration } from '../../runner/accelerate.ts';
-import type { AccelerationFacts } from '../../runner/accelerate.ts';
+import { planRootAcceleration } from '../../runner/accelerate/accelerate.ts';
+import type { AccelerationFacts } from '../../runner/accelerate/accelerate.ts';
 
 interface AccelerateCliOptions {
   readonly json?: boolean;

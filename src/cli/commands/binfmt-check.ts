@@ -3,14 +3,14 @@
 import type { Command } from 'commander';
 import type { CliContext, Io } from '../context.ts';
 import { onRun, writeJson } from '../context.ts';
-import type { BinfmtEntry } from '../../core/binfmt-entry.ts';
-import { flagsToString } from '../../core/binfmt-entry.ts';
-import { judgeRegisterString, renderEntryText, toHex } from '../../core/binfmt-rule.ts';
-import type { RegisterVerdict } from '../../core/binfmt-rule.ts';
+import type { BinfmtEntry } from '../../core/binfmt/entry.ts';
+import { flagsToString } from '../../core/binfmt/entry.ts';
+import { judgeRegisterString, renderEntryText, toHex } from '../../core/binfmt/rule.ts';
+import type { RegisterVerdict } from '../../core/binfmt/rule.ts';
 import { DEFAULT_BINFMT_DIR, entryExists, isBinfmtDir } from '../../kernel/binfmt-fs.ts';
-import { openExecErrno } from '../../runner/open-exec.ts';
-import { ARCHITECTURES } from '../../core/arch.ts';
-import { entryMatchesHead } from '../../core/binfmt-match.ts';
+import { openExecErrno } from '../../runner/fs/open-exec.ts';
+import { ARCHITECTURES } from '../../core/arch/arch.ts';
+import { entryMatchesHead } from '../../core/binfmt/match.ts';
 
 interface CheckOptions {
   readonly binfmtDir: string;

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { onRun, writeJson } from '../context.ts';
-import { binfmtDFileName, debianTemplateText } from '../../core/binfmt-plan.ts';
+import { binfmtDFileName, debianTemplateText } from '../../core/binfmt/install-plan.ts';
 import { UsageError } from '../../core/errors.ts';
 import { DEFAULT_BINFMT_DIR } from '../../kernel/binfmt-fs.ts';
 import { buildPlans } from './binfmt-install.ts';

@@ -3,19 +3,19 @@
 import type { Command } from 'commander';
 import type { CliContext, Io } from '../context.ts';
 import { onRun, writeJson } from '../context.ts';
-import type { ArchName } from '../../core/arch.ts';
-import { ARCH_NAMES, resolveArch } from '../../core/arch.ts';
-import type { BinfmtEntry, BinfmtFlags } from '../../core/binfmt-entry.ts';
-import type { ArchPlan } from '../../core/binfmt-plan.ts';
-import { allInstallableArches, parseFlagLetters, planInstall } from '../../core/binfmt-plan.ts';
+import type { ArchName } from '../../core/arch/arch.ts';
+import { ARCH_NAMES, resolveArch } from '../../core/arch/arch.ts';
+import type { BinfmtEntry, BinfmtFlags } from '../../core/binfmt/entry.ts';
+import type { ArchPlan } from '../../core/binfmt/install-plan.ts';
+import { allInstallableArches, parseFlagLetters, planInstall } from '../../core/binfmt/install-plan.ts';
 import { UsageError } from '../../core/errors.ts';
 import { DEFAULT_BINFMT_DIR, isBinfmtDir, readInstance } from '../../kernel/binfmt-fs.ts';
-import { binfmtDDir, executeArchPlan, persistArch, selectEmulators } from '../../runner/binfmt-install.ts';
-import type { NativeProbe } from '../../runner/native.ts';
-import { probeNativeArches } from '../../runner/native.ts';
-import { findEmulators } from '../../runner/emulators.ts';
-import type { InstanceNamespace } from '../../runner/userns.ts';
-import { currentInstanceNamespace, PRIVATE_INSTANCE_NOTE } from '../../runner/userns.ts';
+import { binfmtDDir, executeArchPlan, persistArch, selectEmulators } from '../../runner/binfmt/install.ts';
+import type { NativeProbe } from '../../runner/host/native.ts';
+import { probeNativeArches } from '../../runner/host/native.ts';
+import { findEmulators } from '../../runner/host/emulators.ts';
+import type { InstanceNamespace } from '../../runner/host/userns.ts';
+import { currentInstanceNamespace, PRIVATE_INSTANCE_NOTE } from '../../runner/host/userns.ts';
 
 export interface InstallOptions {
   readonly flags?: string;

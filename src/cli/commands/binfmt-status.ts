@@ -7,10 +7,10 @@
 import type { Command } from 'commander';
 import type { CliContext, Io } from '../context.ts';
 import { onRun, writeJson } from '../context.ts';
-import type { ArchVerdict, EntryVerdict, HealthProblem } from '../../core/binfmt-health.ts';
+import type { ArchVerdict, EntryVerdict, HealthProblem } from '../../core/binfmt/health.ts';
 import { DEFAULT_BINFMT_DIR } from '../../kernel/binfmt-fs.ts';
-import type { EmulatorReport, MountedStatus, StatusReport } from '../../runner/binfmt-health.ts';
-import { collectStatus } from '../../runner/binfmt-health.ts';
+import type { EmulatorReport, MountedStatus, StatusReport } from '../../runner/binfmt/health.ts';
+import { collectStatus } from '../../runner/binfmt/health.ts';
 import { summarizeEntry } from './binfmt-check.ts';
 
 interface StatusOptions {

@@ -8,13 +8,13 @@
 import type { Command } from 'commander';
 import type { CliContext, Io } from '../context.ts';
 import { onRun, writeJson } from '../context.ts';
-import type { ArchName } from '../../core/arch.ts';
-import { ARCHITECTURES, resolveArch } from '../../core/arch.ts';
-import type { ArchVerdict, ProbeFact } from '../../core/binfmt-health.ts';
-import { describeProbe } from '../../core/binfmt-health.ts';
+import type { ArchName } from '../../core/arch/arch.ts';
+import { ARCHITECTURES, resolveArch } from '../../core/arch/arch.ts';
+import type { ArchVerdict, ProbeFact } from '../../core/binfmt/health.ts';
+import { describeProbe } from '../../core/binfmt/health.ts';
 import { CrossrootError } from '../../core/errors.ts';
 import { DEFAULT_BINFMT_DIR } from '../../kernel/binfmt-fs.ts';
-import { collectStatus } from '../../runner/binfmt-health.ts';
+import { collectStatus } from '../../runner/binfmt/health.ts';
 import { archJson, formatTable } from './binfmt-status.ts';
 
 interface TestOptions {

@@ -5,15 +5,15 @@
 import type { Command } from 'commander';
 import type { CliContext, Io } from '../context.ts';
 import { onRun, writeJson } from '../context.ts';
-import type { ArchName } from '../../core/arch.ts';
-import { resolveArch } from '../../core/arch.ts';
-import { planUninstall } from '../../core/binfmt-plan.ts';
+import type { ArchName } from '../../core/arch/arch.ts';
+import { resolveArch } from '../../core/arch/arch.ts';
+import { planUninstall } from '../../core/binfmt/install-plan.ts';
 import { isCrossrootError, UsageError } from '../../core/errors.ts';
 import { DEFAULT_BINFMT_DIR, readInstance } from '../../kernel/binfmt-fs.ts';
 import { removeEntry } from '../../kernel/binfmt-write.ts';
-import { binfmtDDir, removePersisted } from '../../runner/binfmt-install.ts';
-import type { InstanceNamespace } from '../../runner/userns.ts';
-import { currentInstanceNamespace, PRIVATE_INSTANCE_NOTE } from '../../runner/userns.ts';
+import { binfmtDDir, removePersisted } from '../../runner/binfmt/install.ts';
+import type { InstanceNamespace } from '../../runner/host/userns.ts';
+import { currentInstanceNamespace, PRIVATE_INSTANCE_NOTE } from '../../runner/host/userns.ts';
 
 interface UninstallOptions {
   readonly binfmtDir: string;

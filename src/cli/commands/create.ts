@@ -4,10 +4,10 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext, Io } from '../context.ts';
 import { onRun, writeJson } from '../context.ts';
-import { cacheRoot, createRoot } from '../../runner/create.ts';
-import type { CreateResult } from '../../runner/create.ts';
-import { BOOTSTRAP_TOOLS, DEFAULT_SUITE, DEFAULT_VARIANT, parseIncludes, renderProgress } from '../../core/create-plan.ts';
-import type { BootstrapTool, ProgressState } from '../../core/create-plan.ts';
+import { cacheRoot, createRoot } from '../../runner/create/create.ts';
+import type { CreateResult } from '../../runner/create/create.ts';
+import { BOOTSTRAP_TOOLS, DEFAULT_SUITE, DEFAULT_VARIANT, parseIncludes, renderProgress } from '../../core/create/create-plan.ts';
+import type { BootstrapTool, ProgressState } from '../../core/create/create-plan.ts';
 import { UsageError } from '../../core/errors.ts';
 
 interface CreateCliOptions {

@@ -5,11 +5,11 @@
 import type { Command } from 'commander';
 import type { CliContext, Io } from '../context.ts';
 import { onRun, writeJson } from '../context.ts';
-import type { DoctorCheck } from '../../core/doctor.ts';
-import { doctorOk } from '../../core/doctor.ts';
+import type { DoctorCheck } from '../../core/host/doctor.ts';
+import { doctorOk } from '../../core/host/doctor.ts';
 import { DEFAULT_BINFMT_DIR } from '../../kernel/binfmt-fs.ts';
-import type { FixResult } from '../../runner/doctor.ts';
-import { fixChecks, runDoctor } from '../../runner/doctor.ts';
+import type { FixResult } from '../../runner/host/doctor.ts';
+import { fixChecks, runDoctor } from '../../runner/host/doctor.ts';
 
 interface DoctorOptions {
   readonly json?: boolean;

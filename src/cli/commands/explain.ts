@@ -7,11 +7,11 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { CliContext, Io } from '../context.ts';
 import { onRun, writeJson } from '../context.ts';
-import type { ExecPrediction, ExecStep, Problem } from '../../core/exec-sim.ts';
-import { simulateExec } from '../../core/exec-sim.ts';
+import type { ExecPrediction, ExecStep, Problem } from '../../core/exec/simulate.ts';
+import { simulateExec } from '../../core/exec/simulate.ts';
 import { UsageError } from '../../core/errors.ts';
 import { DEFAULT_BINFMT_DIR, isBinfmtDir, readInstance } from '../../kernel/binfmt-fs.ts';
-import { createExecWorld } from '../../runner/exec-world.ts';
+import { createExecWorld } from '../../runner/inspect/exec-world.ts';
 
 interface ExplainOptions {
   readonly argv0?: string;

@@ -5,8 +5,8 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { onRun, writeJson } from '../context.ts';
 import { CrossrootError } from '../../core/errors.ts';
-import { inspectPath } from '../../runner/inspect.ts';
-import type { InspectRecord } from '../../runner/inspect.ts';
+import { inspectPath } from '../../runner/inspect/inspect.ts';
+import type { InspectRecord } from '../../runner/inspect/inspect.ts';
 
 interface InspectOptions {
   readonly root?: string;

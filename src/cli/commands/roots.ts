@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { onRun, writeJson } from '../context.ts';
-import { listManagedRoots, managedRootPath, removeManagedRoot } from '../../runner/roots.ts';
+import { listManagedRoots, managedRootPath, removeManagedRoot } from '../../runner/roots/roots.ts';
 
 export function registerRoots(program: Command, context: CliContext): void {
   const roots = program.command('roots').description('list, locate and remove the managed default roots (one per architecture)');

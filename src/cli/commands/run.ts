@@ -9,10 +9,10 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { onRun } from '../context.ts';
 import { UsageError } from '../../core/errors.ts';
-import type { EmulationChoice } from '../../core/enter-plan.ts';
-import { EMULATION_MODES, isEmulationChoice } from '../../core/enter-plan.ts';
-import { renderProfile } from '../../core/profile.ts';
-import { enterRoot, type EnterOptions } from '../../runner/enter.ts';
+import type { EmulationChoice } from '../../core/enter/enter-plan.ts';
+import { EMULATION_MODES, isEmulationChoice } from '../../core/enter/enter-plan.ts';
+import { renderProfile } from '../../core/enter/profile.ts';
+import { enterRoot, type EnterOptions } from '../../runner/enter/enter.ts';
 import { progressReporter } from './create.ts';
 
 export interface EnterCliOptions {

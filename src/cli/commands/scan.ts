@@ -3,8 +3,8 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { onRun, writeJson } from '../context.ts';
-import { scanTrees } from '../../runner/scan.ts';
-import type { ScanResult } from '../../runner/scan.ts';
+import { scanTrees } from '../../runner/inspect/scan.ts';
+import type { ScanResult } from '../../runner/inspect/scan.ts';
 
 interface ScanOptions {
   readonly json?: boolean;

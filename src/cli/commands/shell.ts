@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { onRun } from '../context.ts';
 import { UsageError } from '../../core/errors.ts';
-import { enterRoot } from '../../runner/enter.ts';
+import { enterRoot } from '../../runner/enter/enter.ts';
 import type { EnterCliOptions } from './run.ts';
 import { addEnterOptions, enterOptionsOf } from './run.ts';
 

@@ -1,0 +1,276 @@
+// The real-filesystem side of the exec simulator (src/core/exec-sim.ts): looks
+// files up as open_exec() would for a process whose root is `--root DIR` (or
+// the host's own root), reads their first 256 bytes and their ELF facts.
+// Paths are byte strings (latin1, one char per byte) all the way to the
+// filesystem, so what the kernel would open is what is examined.
+import { accessSync, closeSync, constants, fstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { arch as processArch } from 'node:process';
+import type { BinfmtEntry } from '../../core/binfmt/entry.ts';
+import { BINPRM_BUF_SIZE } from '../../core/binfmt/entry.ts';
+import type { ByteSource } from '../../core/bytes/byte-reader.ts';
+import { looksLikeElf, parseElf } from '../../core/elf/elf.ts';
+import type { ElfFile } from '../../core/elf/elf.ts';
+import type { ElfFacts, ExecWorld, FileLookup, NativeMachine } from '../../core/exec/simulate.ts';
+import { isCrossrootError } from '../../core/errors.ts';
+import { resolveInRoot } from '../../core/root/root-path.ts';
+
+/** The machines a kernel runs natively, by Node's process.arch (compat modes included). */
+const NATIVE_BY_NODE_ARCH: Readonly<Record<string, readonly NativeMachine[]>> = {
+  x64: [{ machine: 62, class: 64 }, { machine: 3, class: 32 }, { machine: 6, class: 32 }],
+  ia32: [{ machine: 3, class: 32 }, { machine: 6, class: 32 }],
+  arm64: [{ machine: 183, class: 64 }, { machine: 40, class: 32 }],
+  arm: [{ machine: 40, class: 32 }],
+  ppc64: [{ machine: 21, class: 64 }, { machine: 20, class: 32 }],
+  s390x: [{ machine: 22, class: 64 }],
+  riscv64: [{ machine: 243, class: 64 }],
+  loong64: [{ machine: 258, class: 64 }],
+  mips: [{ machine: 8, class: 32 }],
+  mipsel: [{ machine: 8, class: 32 }],
+};
+
+export function hostNativeMachines(nodeArch: string = processArch): readonly NativeMachine[] {
+  return NATIVE_BY_NODE_ARCH[nodeArch] ?? [];
+}
+
+export interface ExecWorldOptions {
+  /** The root directory the exec happens in (host path), or null for the host's root. */
+  readonly root: string | null;
+  /** The caller's cwd: a host path without a root, a root-relative path with one (default '/'). */
+  readonly cwd: string;
+  readonly binfmt: { readonly enabled: boolean; readonly entries: readonly BinfmtEntry[] };
+  /** Directory F interpreters are resolved against at registration (default: `cwd` without a root, else '/'). */
+  readonly hostCwd?: string;
+  readonly native?: readonly NativeMachine[];
+}
+
+const bytesOf = (path: string): Buffer => Buffer.from(path, 'latin1');
+
+function joinBytes(dir: string, path: string): string {
+  if (path.startsWith('/')) return path;
+  return dir.endsWith('/') ? `${dir}${path}` : `${dir}/${path}`;
+}
+
+const LOOKUP_ERRORS: Readonly<Record<string, 'missing' | 'notdir' | 'loop' | 'toolong' | 'denied'>> = {
+  ENOENT: 'missing', ENOTDIR: 'notdir', ELOOP: 'loop', ENAMETOOLONG: 'toolong', EACCES: 'denied',
+};
+
+/** A ByteSource over an open fd, for parseElf (reads are few and small). */
+function fdSource(fd: number, size: number): ByteSource {
+  return {
+    size,
+    read(offset: number, length: number): Uint8Array {
+      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length <= 0 || offset >= size) {
+        return new Uint8Array(0);
+      }
+      const buffer = new Uint8Array(Math.min(length, size - offset));
+      let filled = 0;
+      while (filled < buffer.length) {
+        const got = readSync(fd, buffer, filled, buffer.length - filled, offset + filled);
+        if (got === 0) break;
+        filled += got;
+      }
+      return buffer.subarray(0, filled);
+    },
+  };
+}
+
+/** A PT_INTERP string from the reader (UTF-8 decoded) back to a byte string. */
+function toByteString(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1');
+}
+
+export function elfFactsOf(elf: ElfFile): ElfFacts {
+  const codes = new Set(elf.problems.map((problem) => problem.code));
+  const phdrBytes = elf.phnum * elf.phentsize;
+  return {
+    class: elf.class,
+    endian: elf.endian,
+    machine: elf.machine,
+    flags: elf.flags,
+    type: elf.typeNumber,
+    // load_elf_phdrs: the entry size of the class, 1..65536 bytes of headers, all inside the file.
+    headersLoadable: !codes.has('PHDR_ENTSIZE') && !codes.has('PHDR_TRUNCATED') && elf.phnum > 0 && phdrBytes <= 65536,
+    interpreter: elf.interpreter === null ? null : toByteString(elf.interpreter),
+    interpreterError: codes.has('INTERP_SIZE') || codes.has('INTERP_UNTERMINATED') ? 'ENOEXEC'
+      : codes.has('INTERP_TRUNCATED') ? 'EIO' : undefined,
+    needed: elf.needed.map(toByteString),
+    hasRunpath: elf.runpath !== null || elf.rpath !== null,
+  };
+}
+
+/** Examines an existing file at a host path: head, permissions, ELF facts. */
+function examine(hostPath: string, shownPath: string, stats: Stats): FileLookup {
+  if (stats.isDirectory()) return { kind: 'dir', realPath: shownPath };
+  if (!stats.isFile()) return { kind: 'special', realPath: shownPath };
+  let executable = true;
+  try {
+    // X_OK: MAY_EXEC for this caller (root: any x bit) and not a noexec mount.
+    accessSync(bytesOf(hostPath), constants.X_OK);
+  } catch {
+    executable = false;
+  }
+  const setid = (stats.mode & 0o6000) !== 0;
+  let head: Uint8Array = new Uint8Array(0);
+  let elf: ElfFacts | null = null;
+  let fd: number | undefined;
+  try {
+    fd = openSync(bytesOf(hostPath), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    const size = fstatSync(fd).size;
+    const source = fdSource(fd, size);
+    head = source.read(0, BINPRM_BUF_SIZE);
+    if (looksLikeElf(head)) {
+      try {
+        elf = elfFactsOf(parseElf(source));
+      } catch (error) {
+        if (!isCrossrootError(error)) throw error;
+        elf = null; // a header the kernel cannot read either: the ELF handler declines
+      }
+    }
+  } catch (error) {
+    // An execute-only file cannot be read by us (the kernel can): examine what we have.
+    if (!isCrossrootError(error) && (error as NodeJS.ErrnoException).code === undefined) throw error;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  return { kind: 'file', realPath: shownPath, executable, setid, head, elf };
+}
+
+function lookupHostPath(hostPath: string, shownPath: string): FileLookup {
+  let stats: Stats;
+  try {
+    stats = statSync(bytesOf(hostPath));
+  } catch (error) {
+    const kind = LOOKUP_ERRORS[(error as NodeJS.ErrnoException).code ?? ''];
+    if (kind === undefined) throw error;
+    return { kind };
+  }
+  return examine(hostPath, shownPath, stats);
+}
+
+/** readlink for root-relative byte-string paths: null for "not a link" and for missing paths. */
+function rootReadlink(root: string): (path: string) => string | null {
+  return (path) => {
+    try {
+      return readlinkSync(bytesOf(joinBytes(root, path.slice(1))), { encoding: 'buffer' }).toString('latin1');
+    } catch {
+      return null;
+    }
+  };
+}
+
+/** open_exec(path) inside `root`: every symlink resolved within the root, never escaping it. */
+export function lookupInRoot(root: string, cwd: string, path: string): FileLookup {
+  if (path === '') return { kind: 'dir', realPath: cwd };
+  let resolved: string;
+  try {
+    resolved = resolveInRoot(path, rootReadlink(root), { cwd }).path;
+  } catch (error) {
+    if (isCrossrootError(error) && error.code === 'SYMLINK_LOOP') return { kind: 'loop' };
+    throw error;
+  }
+  const hostPath = resolved === '/' ? root : joinBytes(root, resolved.slice(1));
+  return lookupHostPath(hostPath, hostPath);
+}
+
+/** open_exec(path) on the host, relative paths against `cwd`. */
+export function lookupOnHost(cwd: string, path: string): FileLookup {
+  if (path === '') return lookupHostPath(cwd, cwd);
+  const full = joinBytes(cwd, path);
+  return lookupHostPath(full, full);
+}
+
+/** The loader's default directories, searched after ld.so.conf's. */
+const DEFAULT_LIBRARY_DIRS = ['/lib', '/usr/lib', '/lib64', '/usr/lib64', '/lib32', '/usr/lib32'];
+
+/**
+ * The directories ld.so searches (through its cache) in a root: /etc/ld.so.conf
+ * with its `include DIR/*.conf` lines, then the defaults.
+ */
+function libraryDirs(readText: (path: string) => string | null, listDir: (path: string) => string[]): string[] {
+  const dirs: string[] = [];
+  const seen = new Set<string>();
+  const readConf = (path: string, depth: number): void => {
+    if (depth > 4 || seen.has(path)) return;
+    seen.add(path);
+    for (const raw of (readText(path) ?? '').split('\n')) {
+      const line = raw.replace(/#.*/, '').trim();
+      if (line === '') continue;
+      const include = /^include\s+(.+)$/.exec(line);
+      if (include === null) {
+        dirs.push(line);
+        continue;
+      }
+      for (const pattern of (include[1] ?? '').split(/\s+/)) {
+        const star = pattern.lastIndexOf('/*');
+        if (star < 0) {
+          readConf(pattern, depth + 1);
+          continue;
+        }
+        const dir = pattern.slice(0, star);
+        const suffix = pattern.slice(star + 2);
+        for (const name of listDir(dir).filter((file) => file.endsWith(suffix)).sort()) readConf(`${dir}/${name}`, depth + 1);
+      }
+    }
+  };
+  readConf('/etc/ld.so.conf', 0);
+  return [...new Set([...dirs, ...DEFAULT_LIBRARY_DIRS])];
+}
+
+export function createExecWorld(options: ExecWorldOptions): ExecWorld {
+  const { root } = options;
+  const lookup = root === null
+    ? (path: string): FileLookup => lookupOnHost(options.cwd, path)
+    : (path: string): FileLookup => lookupInRoot(root, options.cwd, path);
+  const hostCwd = options.hostCwd ?? (root === null ? options.cwd : '/');
+  const cache = new Map<string, FileLookup>();
+  const cachedLookup = (path: string): FileLookup => {
+    let found = cache.get(path);
+    if (found === undefined) {
+      found = lookup(path);
+      cache.set(path, found);
+    }
+    return found;
+  };
+  const readText = (path: string): string | null => {
+    const found = root === null ? path : (() => {
+      try {
+        return joinBytes(root, resolveInRoot(path, rootReadlink(root)).path.slice(1));
+      } catch {
+        return null;
+      }
+    })();
+    if (found === null) return null;
+    try {
+      return readFileSync(bytesOf(found)).toString('latin1');
+    } catch {
+      return null;
+    }
+  };
+  const listDir = (path: string): string[] => {
+    const host = root === null ? path : joinBytes(root, path.slice(1));
+    try {
+      return readdirSync(bytesOf(host), { encoding: 'buffer' }).map((name) => name.toString('latin1'));
+    } catch {
+      return [];
+    }
+  };
+  let dirs: string[] | null = null;
+  const searchDirs = (): string[] => (dirs ??= libraryDirs(readText, listDir));
+  return {
+    lookup: cachedLookup,
+    pinned: (entry) => lookupOnHost(hostCwd, entry.interpreter),
+    findLibrary: (name, elf) => {
+      if (name.includes('/')) return null; // a path: the loader opens it as given
+      for (const dir of searchDirs()) {
+        const found = cachedLookup(`${dir}/${name}`);
+        if (found.kind === 'file' && found.elf !== null && found.elf.machine === elf.machine && found.elf.class === elf.class) return true;
+      }
+      // RUNPATH/RPATH ($ORIGIN, ...) are not followed: unknown rather than a false alarm.
+      return elf.hasRunpath === true ? null : false;
+    },
+    binfmt: options.binfmt,
+    host: { native: options.native ?? hostNativeMachines() },
+    root,
+  };
+}

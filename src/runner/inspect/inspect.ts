@@ -1,0 +1,151 @@
+// `crossroot inspect`: what one file is (ELF, `#!` script or other), read
+// from the host or from inside a root directory.
+import { archOfElf, debianArchOf } from '../../core/arch/arch.ts';
+import type { ArchName } from '../../core/arch/arch.ts';
+import { looksLikeElf, parseElf } from '../../core/elf/elf.ts';
+import type { ElfFile, ElfProblemCode, ElfType } from '../../core/elf/elf.ts';
+import { elfMachineName } from '../../core/elf/machines.ts';
+import { isCrossrootError } from '../../core/errors.ts';
+import type { ErrorCode } from '../../core/errors.ts';
+import { isShebang, parseShebang } from '../../core/exec/shebang.ts';
+import { openFileSource } from '../fs/file-source.ts';
+import { resolveHostPathInRoot } from '../fs/root-fs.ts';
+
+/** bprm->buf: all the kernel (and `#!` parsing) ever looks at. */
+const HEAD_SIZE = 256;
+
+export interface ElfRecord {
+  readonly class: 32 | 64;
+  readonly endian: 'little' | 'big';
+  readonly osabi: number;
+  readonly machine: number;
+  readonly machineName: string;
+  readonly type: ElfType;
+  readonly flags: number;
+  readonly pie: boolean;
+  readonly static: boolean;
+  readonly interpreter: string | null;
+  readonly needed: readonly string[];
+  readonly soname: string | null;
+  readonly runpath: string | null;
+  readonly rpath: string | null;
+  readonly buildId: string | null;
+  /** What the reader could not read (a partial result); empty for a sound file. */
+  readonly problems: readonly { readonly code: ElfProblemCode; readonly message: string }[];
+}
+
+export interface ScriptRecord {
+  /** null when the kernel refuses the `#!` line (see errno/reason). */
+  readonly interpreter: string | null;
+  readonly argument: string | null;
+  /** The kernel's answer to executing it when the line is unusable ('ENOEXEC'), else null. */
+  readonly errno: 'ENOEXEC' | null;
+  readonly reason: string | null;
+}
+
+export interface InspectRecord {
+  /** The path as given. */
+  readonly path: string;
+  /** With --root: the path the root resolves it to (root-relative, symlinks followed). */
+  readonly resolvedPath?: string;
+  /** null when the file could not be read. */
+  readonly kind: 'elf' | 'script' | 'other' | null;
+  readonly arch: ArchName | null;
+  readonly debianArch: string | null;
+  readonly elf?: ElfRecord;
+  readonly script?: ScriptRecord;
+  /** Set when the file could not be read, or its ELF structures are broken. */
+  readonly error?: { readonly code: ErrorCode; readonly message: string };
+}
+
+function elfRecord(elf: ElfFile): ElfRecord {
+  return {
+    class: elf.class,
+    endian: elf.endian,
+    osabi: elf.osabi,
+    machine: elf.machine,
+    machineName: elfMachineName(elf.machine),
+    type: elf.type,
+    flags: elf.flags,
+    pie: elf.pie,
+    static: elf.static,
+    interpreter: elf.interpreter,
+    needed: elf.needed,
+    soname: elf.soname,
+    runpath: elf.runpath,
+    rpath: elf.rpath,
+    buildId: elf.buildId,
+    problems: elf.problems.map((problem) => ({ code: problem.code, message: problem.message })),
+  };
+}
+
+/** Partial-result problems as one error: truncation or an impossible field. */
+function problemsAsError(path: string, elf: ElfRecord): InspectRecord['error'] {
+  const first = elf.problems[0];
+  if (first === undefined) return undefined;
+  const code: ErrorCode = first.code.endsWith('TRUNCATED') ? 'ELF_TRUNCATED' : 'ELF_MALFORMED';
+  const more = elf.problems.length > 1 ? ` (and '${elf.problems.length - 1}' more)` : '';
+  return { code, message: `inspect '${path}': ${first.message}${more}` };
+}
+
+function scriptRecord(head: Uint8Array): ScriptRecord {
+  const parsed = parseShebang(head);
+  if (parsed === null) return { interpreter: null, argument: null, errno: 'ENOEXEC', reason: 'no-shebang' };
+  if (!parsed.ok) return { interpreter: null, argument: null, errno: parsed.errno, reason: parsed.reason };
+  return { interpreter: parsed.interpreter, argument: parsed.argument, errno: null, reason: null };
+}
+
+/** Inspects the file at `hostPath`; `path` is what the record shows. Never throws for file problems. */
+export function inspectHostFile(path: string, hostPath: string): InspectRecord {
+  let source;
+  try {
+    source = openFileSource(hostPath);
+  } catch (error) {
+    return failed(path, null, error);
+  }
+  try {
+    const head = source.read(0, HEAD_SIZE);
+    if (looksLikeElf(head)) {
+      try {
+        const elf = elfRecord(parseElf(source));
+        const facts = { class: elf.class, endian: elf.endian, machine: elf.machine, flags: elf.flags };
+        const error = problemsAsError(path, elf);
+        return {
+          path, kind: 'elf', arch: archOfElf(facts)?.name ?? null, debianArch: debianArchOf(facts), elf,
+          ...(error === undefined ? {} : { error }),
+        };
+      } catch (error) {
+        return failed(path, 'elf', error);
+      }
+    }
+    if (isShebang(head)) return { path, kind: 'script', arch: null, debianArch: null, script: scriptRecord(head) };
+    return { path, kind: 'other', arch: null, debianArch: null };
+  } catch (error) {
+    return failed(path, null, error);
+  } finally {
+    source.close();
+  }
+}
+
+function failed(path: string, kind: InspectRecord['kind'], error: unknown): InspectRecord {
+  if (!isCrossrootError(error)) throw error;
+  const message = error.message.includes(`'${path}'`) ? error.message : `inspect '${path}': ${error.message}`;
+  return { path, kind, arch: null, debianArch: null, error: { code: error.code, message } };
+}
+
+/** Inspects `path`, on the host (relative to `cwd`) or inside `root` when given. */
+export function inspectPath(path: string, options: { cwd: string; root?: string | undefined }): InspectRecord {
+  if (options.root === undefined) {
+    const hostPath = path.startsWith('/') ? path : `${options.cwd.replace(/\/+$/, '')}/${path}`;
+    return inspectHostFile(path, hostPath);
+  }
+  let resolved;
+  try {
+    resolved = resolveHostPathInRoot(options.root, path);
+  } catch (error) {
+    return failed(path, null, error);
+  }
+  const { path: shown, ...rest } = inspectHostFile(path, resolved.hostPath);
+  return { path: shown, resolvedPath: resolved.path, ...rest };
+}
+
