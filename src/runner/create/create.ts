@@ -16,7 +16,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
-import { checkResult, nodeScriptArgv, runChecked, runProcess } from '../process/process.ts';
+import { checkResult, nodeScriptArgv, runProcess } from '../process/process.ts';
+import { idMapsOfThisUser, waitForUserNamespace, writeIdMaps } from '../host/userns.ts';
 import { LineSplitter, lastJsonLine } from '../process/json-lines.ts';
 import { CrossrootError, UsageError } from '../../core/errors.ts';
 import {
@@ -27,11 +28,9 @@ import {
 import type { BootstrapTool, ProgressState, RootMarker, TargetArch, Variant } from '../../core/create/create-plan.ts';
 import type { StageInput, StageReport } from './create-stage.ts';
 import { resolveHostPathInRoot } from '../fs/root-fs.ts';
-import { withFileSource } from '../fs/file-source.ts';
-import { parseElf } from '../../core/elf/elf.ts';
-import { archOfElf, debianArchOf } from '../../core/arch/arch.ts';
-import { mountPointsUnder } from '../../core/host/mount-table.ts';
-import { parseSubIds } from '../../core/users/subordinate-ids.ts';
+import { mountsUnder } from '../host/mounts.ts';
+import { detectRootArch } from '../fs/root-arch.ts';
+import { guessNativeArches } from '../host/native.ts';
 
 export interface CreateOptions {
   readonly dir: string;
@@ -92,15 +91,6 @@ export function readMarker(dir: string): RootMarker | null {
     return parseMarker(readFileSync(file, 'utf8'));
   } catch {
     return null;
-  }
-}
-
-/** Mount points at or under `dir` in this process's mount namespace (octal escapes decoded). */
-export function mountsUnder(dir: string): string[] {
-  try {
-    return mountPointsUnder(readFileSync('/proc/self/mounts', 'utf8'), resolve(dir));
-  } catch {
-    return [];
   }
 }
 
@@ -185,63 +175,6 @@ function countDebs(dir: string): Set<string> {
   }
 }
 
-/** Lines of /etc/subuid or /etc/subgid for `user`: the first range. */
-export function subordinateRange(file: string, user: string, uid: number): { start: number; count: number } | null {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
-  return parseSubIds(text, { name: user, uid })[0] ?? null;
-}
-
-export interface IdMaps {
-  readonly uid: string;
-  readonly gid: string;
-}
-
-/** The id maps of the build namespace: identity as root; the user plus its subordinate ranges otherwise. */
-export function namespaceIdMaps(): IdMaps {
-  if (isRoot()) return { uid: '0 0 4294967295', gid: '0 0 4294967295' };
-  const uid = process.getuid?.() ?? 0;
-  const gid = process.getgid?.() ?? 0;
-  const user = process.env['USER'] ?? process.env['LOGNAME'] ?? String(uid);
-  const subuid = subordinateRange('/etc/subuid', user, uid);
-  const subgid = subordinateRange('/etc/subgid', user, uid);
-  if (subuid === null || subgid === null) {
-    throw new CrossrootError('CREATE_FAILED', `create root: user '${user}' has no subordinate id ranges in /etc/subuid and /etc/subgid`, {
-      hint: `as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user}`,
-    });
-  }
-  return { uid: `0 ${uid} 1\n1 ${subuid.start} ${subuid.count}`, gid: `0 ${gid} 1\n1 ${subgid.start} ${subgid.count}` };
-}
-
-async function writeIdMaps(pid: number, maps: IdMaps): Promise<void> {
-  const own = readlinkSync('/proc/self/ns/user');
-  const deadline = Date.now() + 10_000;
-  // unshare(1) has to have called unshare(2) before its map can be written.
-  while (Date.now() < deadline) {
-    let theirs: string;
-    try {
-      theirs = readlinkSync(`/proc/${pid}/ns/user`);
-    } catch {
-      return; // gone already: the run reports the failure
-    }
-    if (theirs !== own) break;
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  if (isRoot()) {
-    writeFileSync(`/proc/${pid}/uid_map`, `${maps.uid}\n`);
-    writeFileSync(`/proc/${pid}/gid_map`, `${maps.gid}\n`);
-    return;
-  }
-  const asArgs = (map: string): string[] => map.split('\n').flatMap((line) => line.trim().split(/\s+/));
-  for (const [tool, map] of [['newuidmap', maps.uid], ['newgidmap', maps.gid]] as const) {
-    await runChecked([tool, String(pid), ...asArgs(map)], { code: 'CREATE_FAILED', action: `create root: map ids with ${tool}`, hint: 'install uidmap and check /etc/subuid' });
-  }
-}
-
 const STAGE_ENV_KEEP = ['http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'];
 
 function stageEnv(): Record<string, string> {
@@ -275,7 +208,7 @@ export async function runInBuildNamespace(
   stage: Omit<StageInput, 'env' | 'binfmtDir'>,
   hooks: { onLine?: (line: string) => void; onPid?: (pid: number) => void } = {},
 ): Promise<NamespaceRun> {
-  const maps = namespaceIdMaps();
+  const maps = idMapsOfThisUser();
   const input: StageInput = { ...stage, binfmtDir: '/proc/sys/fs/binfmt_misc', env: stageEnv() };
   const lines = new LineSplitter();
   const tail: string[] = [];
@@ -289,7 +222,8 @@ export async function runInBuildNamespace(
     env: { ...stageEnv() },
     onSpawn: (pid) => {
       hooks.onPid?.(pid);
-      writeIdMaps(pid, maps).catch((error: unknown) => {
+      // unshare(1) has to have called unshare(2) before its maps can be written; gone already: the run reports it.
+      waitForUserNamespace(pid).then((inside) => (inside ? writeIdMaps(pid, maps) : undefined)).catch((error: unknown) => {
         mapError = error;
         try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
       });
@@ -397,11 +331,6 @@ function removeInsideRoot(root: string, rootRelative: string): void {
   } catch { /* absent */ }
 }
 
-function hostNeedsNoEmulation(target: TargetArch): boolean {
-  const native: Record<string, readonly string[]> = { x64: ['amd64', 'i386'], arm64: ['arm64'], ppc64: ['ppc64el'], s390x: ['s390x'], riscv64: ['riscv64'] };
-  return (native[process.arch] ?? []).includes(target.debianArch);
-}
-
 export async function createRoot(options: CreateOptions): Promise<CreateResult> {
   const started = performance.now();
   const dir = resolve(options.dir);
@@ -416,7 +345,7 @@ export async function createRoot(options: CreateOptions): Promise<CreateResult> 
   const mirror = options.mirror ?? DEFAULT_MIRROR;
   if (!/^(https?|file):\/\/\S+$/.test(mirror)) throw new UsageError(`parse option '--mirror': '${mirror}' is not an http(s):// or file:// URL`);
   const tool = options.tool ?? 'mmdebstrap';
-  const emulate = !hostNeedsNoEmulation(target);
+  const emulate = !guessNativeArches().includes(target.arch.name);
   if (emulate && !existsSync(staticEmulatorPath(target.arch))) {
     throw new CrossrootError('CREATE_FAILED', `create root: the static emulator '${staticEmulatorPath(target.arch)}' is missing`, { hint: 'install qemu-user-static' });
   }
@@ -649,18 +578,10 @@ export async function extractRootTarball(file: string, dest: string): Promise<vo
   }
 }
 
-/** The architecture of the root's /bin/sh, resolved inside the root. */
-export function rootArch(root: string): TargetArch | null {
-  try {
-    const sh = resolveHostPathInRoot(root, '/bin/sh').hostPath;
-    const elf = withFileSource(sh, (source) => parseElf(source));
-    const facts = { class: elf.class, endian: elf.endian, machine: elf.machine, flags: elf.flags };
-    const arch = archOfElf(facts);
-    const debianArch = debianArchOf(facts);
-    return arch === null || debianArch === null ? null : { arch, debianArch };
-  } catch {
-    return null;
-  }
+/** The root's architecture with its Debian port, or null (no ELF essential program, or no Debian port). */
+function rootTargetArch(root: string): TargetArch | null {
+  const found = detectRootArch(root);
+  return found === null || found.debianArch === null ? null : { arch: found.arch, debianArch: found.debianArch };
 }
 
 function osReleaseCodename(root: string): string | null {
@@ -685,7 +606,7 @@ async function importTarball(options: CreateOptions, dir: string, started: numbe
   try {
     options.onProgress?.({ ...INITIAL_PROGRESS, stage: `extracting ${basename(file)}` }, 0);
     await extractRootTarball(file, partial);
-    const found = rootArch(partial);
+    const found = rootTargetArch(partial);
     if (found === null) {
       throw new CrossrootError('CREATE_FAILED', `import '${file}': the archive holds no root filesystem with an ELF /bin/sh`, { hint: 'a root tarball has bin/sh at its top level' });
     }
