@@ -153,9 +153,9 @@ function usernsBlocker(): string | null {
  * /usr/libexec/qemu-binfmt): emulators.ts's search, limited to one architecture because every
  * candidate found is opened and parsed, and run startup time matters.
  */
-function emulatorCandidatesFor(arch: Architecture): Emulator[] {
+function emulatorCandidatesFor(arch: Architecture, path: string): Emulator[] {
   const { pathNames, binfmtName } = emulatorFileNames(arch);
-  const dirs = (process.env['PATH'] ?? '').split(':').filter((dir) => dir.startsWith('/'));
+  const dirs = path.split(':').filter((dir) => dir.startsWith('/'));
   const found: Emulator[] = [];
   const seen = new Set<string>();
   const add = (path: string, source: 'path' | 'qemu-binfmt'): void => {
@@ -169,7 +169,7 @@ function emulatorCandidatesFor(arch: Architecture): Emulator[] {
   return [...found.filter((emulator) => emulator.static), ...found.filter((emulator) => !emulator.static)];
 }
 
-async function emulationFacts(arch: Architecture, rootDir: string, native: boolean, choice: EmulationChoice): Promise<EmulationFacts> {
+async function emulationFacts(arch: Architecture, rootDir: string, native: boolean, choice: EmulationChoice, hostPath: string): Promise<EmulationFacts> {
   const kernelOk = hasPrivateBinfmt(release());
   const userns = usernsBlocker();
   const privateBlocker = !kernelOk
@@ -178,7 +178,7 @@ async function emulationFacts(arch: Architecture, rootDir: string, native: boole
   if (native) {
     return { native, privateBlocker, emulator: null, dynamicEmulatorOnly: null, hostEntry: null, hostInterpreterStatic: null, hostInterpreterInRoot: false };
   }
-  const candidates = emulatorCandidatesFor(arch);
+  const candidates = emulatorCandidatesFor(arch, hostPath);
   const statics = candidates.filter((candidate) => candidate.static);
   // A `-binfmt-P` name honours P without asking QEMU its version (a spawn saved).
   const best = statics.find((candidate) => candidate.requiresP) ?? statics[0] ?? null;
@@ -371,7 +371,7 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
   const nativeArches = guessNativeArches();
   const native = nativeArches.includes(arch.name);
   const choice = options.emulation ?? 'auto';
-  const facts = await emulationFacts(arch, rootDir, native, choice);
+  const facts = await emulationFacts(arch, rootDir, native, choice, options.hostEnv['PATH'] ?? '');
   const emulation: EmulationDecision = chooseEmulation(choice, arch, facts);
   const hostIs64 = nativeArches.some((name) => archByName(name).bits === 64);
   const personality = native && arch.bits === 32 && hostIs64 ? 'linux32' : null;
