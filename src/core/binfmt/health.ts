@@ -16,7 +16,8 @@ import type { BinfmtEntry } from './entry.ts';
 import type { ArchName } from '../arch/arch.ts';
 import { ARCHITECTURES } from '../arch/arch.ts';
 import { entryMatchesHead, findHandler } from './match.ts';
-import { isCrossrootEntry, referenceHead, referenceProgram } from './install-plan.ts';
+import { referenceHead, referenceProgram } from './install-plan.ts';
+import { isCrossrootEntry } from './own-entries.ts';
 
 /** crossroot's own entries are named crossroot-<canonical arch> (binfmt-plan.ts): ownership is that prefix. */
 export function ownerOf(name: string): 'crossroot' | null {

@@ -7,9 +7,10 @@ import { findHandler } from './match.ts';
 import { parseRegisterString, renderEntryText } from './rule.ts';
 import type { EmulatorFacts, InstallPlanInput } from './install-plan.ts';
 import {
-  allInstallableArches, applySteps, archOfEntryName, binfmtDFileName, debianTemplateText, defaultFlags,
-  parseFlagLetters, planInstall, planUninstall, referenceHead, wantedEntry,
+  allInstallableArches, applySteps, binfmtDFileName, debianTemplateText, defaultFlags,
+  parseFlagLetters, planInstall, planUninstall, referenceHead,
 } from './install-plan.ts';
+import { archOfEntryName, ownEntry } from './own-entries.ts';
 
 const staticEmulator = (target: string): EmulatorFacts => ({
   path: `/usr/bin/qemu-${target}-static`, static: true, honoursP: true, requiresP: false,
@@ -141,7 +142,7 @@ describe('allInstallableArches', () => {
 
 describe('planUninstall', () => {
   const entries = ['crossroot-aarch64', 'crossroot-arm.next', 'crossroot-arm', 'qemu-aarch64', 'WSLInterop', 'python3.11']
-    .map((name) => ({ ...wantedEntry(archByName('aarch64'), '/x', parseFlagLetters('F')), name }));
+    .map((name) => ({ ...ownEntry(archByName('aarch64'), '/x', parseFlagLetters('F')), name }));
   const resolve = (alias: string): ArchName | null => (alias === 'arm64' ? 'aarch64' : alias === 'arm' ? 'arm' : null);
   it('all removes only crossroot entries', () => {
     const plan = planUninstall(['all'], entries, resolve);
@@ -165,7 +166,7 @@ describe('persistence and export formats', () => {
     assert.equal([...names].sort().at(-1), 'zz-crossroot-aarch64.conf');
   });
   it('debian template (golden)', () => {
-    const entry = wantedEntry(archByName('arm'), '/usr/bin/qemu-arm-static', parseFlagLetters('PCF'));
+    const entry = ownEntry(archByName('arm'), '/usr/bin/qemu-arm-static', parseFlagLetters('PCF'));
     assert.equal(debianTemplateText(entry), [
       'package crossroot',
       'interpreter /usr/bin/qemu-arm-static',

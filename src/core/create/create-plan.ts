@@ -10,8 +10,7 @@
 // that our F entry makes copying qemu into the root unnecessary.
 import { resolveArch } from '../arch/arch.ts';
 import type { Architecture } from '../arch/arch.ts';
-import { formatRegisterString } from '../binfmt/rule.ts';
-import { NO_FLAGS } from '../binfmt/entry.ts';
+import { ownRegisterString } from '../binfmt/own-entries.ts';
 import { CrossrootError, UsageError } from '../errors.ts';
 
 /** Debian releases crossroot knows, oldest first, with the ports each one has. */
@@ -172,10 +171,7 @@ export function binfmtEntryName(arch: Architecture): string {
  * credentials, which implies O).
  */
 export function privateRegisterString(arch: Architecture, emulatorPath: string): string {
-  return formatRegisterString({
-    type: 'magic', name: binfmtEntryName(arch), enabled: true, interpreter: emulatorPath,
-    flags: { ...NO_FLAGS, P: true, O: true, C: true, F: true }, offset: 0, magic: arch.magic, mask: arch.mask,
-  });
+  return ownRegisterString(arch, emulatorPath, { P: true, O: true, C: true, F: true }, binfmtEntryName(arch));
 }
 
 /** Where the static emulator for `arch` lives on a Debian host. */
