@@ -3,19 +3,11 @@
 // becomes [interpreter, file, argv[1..]] (argv[0] kept with P); the
 // interpreter is opened at exec time, or was opened at registration with F.
 import type { BinfmtEntry } from '../binfmt/entry.ts';
-import { BINPRM_BUF_SIZE } from '../binfmt/entry.ts';
-import { findHandler } from '../binfmt/match.ts';
+import { findHandler, kernelWindow } from '../binfmt/match.ts';
 import { describeElf, isNative } from './elf.ts';
 import { openExec, reportOpenFailure } from './open.ts';
 import type { ExecState, OpenedFile, Round } from './state.ts';
 import { quote } from './state.ts';
-
-/** bprm->buf: the first 256 bytes, zero-padded. */
-function window(head: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(BINPRM_BUF_SIZE);
-  buf.set(head.subarray(0, BINPRM_BUF_SIZE));
-  return buf;
-}
 
 function flagText(entry: BinfmtEntry): string {
   const letters = `${entry.flags.P ? 'P' : ''}${entry.flags.O || entry.flags.C ? 'O' : ''}${entry.flags.C ? 'C' : ''}${entry.flags.F ? 'F' : ''}`;
@@ -25,7 +17,7 @@ function flagText(entry: BinfmtEntry): string {
 /** The enabled entry that takes the file, with the problems of entries that would but are disabled. */
 function matchingEntry(state: ExecState): BinfmtEntry | null {
   const { world, name } = state;
-  const buf = window(state.file.head);
+  const buf = kernelWindow(state.file.head);
   const entries = world.binfmt.entries;
   const wouldMatch = findHandler(entries.map((entry) => ({ ...entry, enabled: true })), buf, name);
   if (!world.binfmt.enabled) {

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BinfmtEntry, BinfmtFlags } from '../binfmt/entry.ts';
 import type { ElfFacts, ExecWorld, FileLookup } from './simulate.ts';
-import { simulateExec } from './simulate.ts';
+import { qemuTargetOf, simulateExec } from './simulate.ts';
 
 const bytes = (text: string): Uint8Array => Uint8Array.from(text, (char) => char.charCodeAt(0));
 
@@ -311,5 +311,14 @@ describe('simulateExec: scripts', () => {
     const p = simulateExec({ path: '/s', argv: ['s'] }, world({ '/s': { head: '#!/nope\n' } }));
     assert.equal(p.errno, 'ENOENT');
     assert.deepEqual(codes(p), ['INTERPRETER_MISSING']);
+  });
+});
+
+describe('qemuTargetOf', () => {
+  it('names the QEMU target of an ELF for advice, null for an unknown machine', () => {
+    assert.equal(qemuTargetOf({ class: 64, endian: 'little', machine: AARCH64 }), 'aarch64');
+    assert.equal(qemuTargetOf({ class: 64, endian: 'big', machine: AARCH64 }), 'aarch64_be');
+    assert.equal(qemuTargetOf({ class: 32, endian: 'little', machine: 40, flags: 0x05000400 }), 'arm');
+    assert.equal(qemuTargetOf({ class: 64, endian: 'little', machine: 0x7777 }), null);
   });
 });
