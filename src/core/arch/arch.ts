@@ -523,7 +523,7 @@ export function debianArchOf(facts: ElfIdentity): string | null {
  * Whether the kernel would match this entry's magic/mask (at offset 0) against
  * a file starting with `head`: ((byte ^ magic) & mask) == 0 over the 256-byte
  * window, zero-padded past the end of the file. The rule itself lives in
- * binfmt-match.ts.
+ * core/binfmt/match.ts.
  */
 export function headerMatches(arch: Pick<Architecture, 'name' | 'magic' | 'mask'>, head: Uint8Array): boolean {
   return entryMatchesHead({

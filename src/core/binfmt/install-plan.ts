@@ -57,7 +57,7 @@ export function parseFlagLetters(text: string): BinfmtFlags {
   return flags;
 }
 
-/** The emulator facts the planner needs (runner/emulators.ts provides them). */
+/** The emulator facts the planner needs (runner/host/emulators.ts provides them). */
 export interface EmulatorFacts {
   readonly path: string;
   readonly static: boolean;
@@ -118,7 +118,7 @@ export interface InstallPlanInput {
   readonly flags?: BinfmtFlags | undefined;
   /** The instance's entries, newest first. */
   readonly entries: readonly BinfmtEntry[];
-  /** Architectures the host runs without binfmt_misc (runner/native.ts). */
+  /** Architectures the host runs without binfmt_misc (runner/host/native.ts). */
   readonly nativeArches: readonly ArchName[];
   readonly force?: boolean | undefined;
 }

@@ -412,7 +412,7 @@ describe('parseElf: hostile program headers give partial results', () => {
   });
 });
 
-describe('elf-machines', () => {
+describe('machines', () => {
   it('names the machines of the Debian and QEMU architectures', () => {
     const table: [number, string][] = [[3, 'i386'], [8, 'MIPS'], [20, 'PowerPC'], [21, 'PowerPC64'], [22, 'S390'], [40, 'ARM'], [62, 'X86-64'], [183, 'AArch64'], [243, 'RISC-V'], [258, 'LoongArch'], [0x9026, 'Alpha']];
     for (const [number, name] of table) assert.equal(elfMachineName(number), name);
