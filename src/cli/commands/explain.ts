@@ -1,7 +1,7 @@
 // crossroot explain PATH [ARG...]: predicts, without running anything, how
 // execve(PATH, [argv0, ARG...]) goes on this kernel with the visible
-// binfmt_misc entries. Exit 0 when the exec would succeed, 1 when it would
-// fail (the prediction itself worked), 2 on usage errors.
+// binfmt_misc entries. Exit 0 when the exec would succeed and the program
+// start, 1 when either would fail (the prediction itself worked), 2 on usage errors.
 import { isAbsolute, resolve } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
@@ -50,14 +50,14 @@ export function registerExplain(program: Command, context: CliContext): void {
     .option('--root <dir>', 'predict for a process chrooted at DIR: paths and interpreters are looked up inside it')
     .option('--binfmt-dir <dir>', `the binfmt_misc instance to use (default ${DEFAULT_BINFMT_DIR})`)
     .addOption(new Option('--json', 'print one JSON object'))
-    .addHelpText('after', '\nExit status: 0 when the exec would succeed, 1 when it would fail (or crossroot could not tell), 2 usage error.');
+    .addHelpText('after', '\nExit status: 0 when the exec would succeed and the program start, 1 when it would fail (or crossroot could not tell), 2 usage error.');
   onRun<ExplainOptions>(command, context, async (args, options) => {
     const [path, ...rest] = args;
     if (path === undefined || path === '') throw new UsageError('explain: give the PATH to execute');
     const report = explain(path, rest, options, context.io);
     if (options.json === true) writeJson(context.io, displayable(report));
     else context.io.stdout(renderExplain(report));
-    return report.ok ? 0 : 1;
+    return report.ok && report.starts ? 0 : 1;
   });
 }
 
@@ -73,6 +73,7 @@ export function explain(path: string, args: readonly string[], options: ExplainO
     cwd: root === null ? toBytes(io.cwd) : '/',
     hostCwd: toBytes(io.cwd),
     binfmt: { enabled: instance.enabled, entries: instance.entries },
+    qemuLdPrefix: io.env['QEMU_LD_PREFIX'] === undefined || io.env['QEMU_LD_PREFIX'] === '' ? null : toBytes(io.env['QEMU_LD_PREFIX']),
   });
   const argv = [toBytes(options.argv0 ?? path), ...args.map(toBytes)];
   const prediction = simulateExec({ path: toBytes(path), argv }, world);
@@ -120,6 +121,8 @@ export function renderExplain(report: ExplainReport): string {
     out += `   argv ${quoteArgv(report.argv ?? [])}\n`;
     const auxv = [report.execfd ? 'AT_EXECFD' : '', report.preserveArgv0 ? 'AT_FLAGS_PRESERVE_ARGV0' : ''].filter(Boolean);
     if (auxv.length > 0) out += `   auxv ${auxv.join(', ')}\n`;
+    const cause = report.starts ? undefined : report.problems.find((problem) => problem.severity === 'error');
+    if (cause !== undefined) out += `=> but the program fails to start: ${fromBytes(cause.message)}\n`;
   } else {
     const cause = report.problems.find((problem) => problem.severity === 'error');
     out += `=> fails with ${report.errno ?? '?'}${cause === undefined ? '' : `: ${fromBytes(cause.message)}`}\n`;

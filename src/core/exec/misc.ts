@@ -4,7 +4,7 @@
 // interpreter is opened at exec time, or was opened at registration with F.
 import type { BinfmtEntry } from '../binfmt/entry.ts';
 import { findHandler, kernelWindow } from '../binfmt/match.ts';
-import { describeElf, isNative } from './elf.ts';
+import { describeElf, isForeignProgram, isNative } from './elf.ts';
 import { openExec, reportOpenFailure } from './open.ts';
 import type { ExecState, OpenedFile, Round } from './state.ts';
 import { quote } from './state.ts';
@@ -73,6 +73,9 @@ export function loadMisc(state: ExecState): Round | null {
     ? `extension ${quote(`.${entry.extension}`)}`
     : `magic at offset ${entry.offset}${entry.mask === null ? '' : ' with mask'}`;
   const step = { handler: 'binfmt_misc', entry: entry.name, file: examined, realPath, interpreter: entry.interpreter } as const;
+  if (state.handedToEmulator === null && state.file.elf !== null && isForeignProgram(state.file, state.world.host)) {
+    state.handedToEmulator = { file: examined, elf: state.file.elf, entry: entry.name, emulator: entry.interpreter };
+  }
 
   let next: OpenedFile;
   if (entry.flags.F) {

@@ -30,12 +30,17 @@ export type ProblemCode =
   | 'ENTRY_DISABLED' | 'INSTANCE_DISABLED' | 'ENTRY_MATCHES_NATIVE' | 'OPEN_BINARY_NESTED'
   | 'SCRIPT_CRLF' | 'SHEBANG_TOO_LONG' | 'SHEBANG_EMPTY' | 'SHEBANG_ARGUMENT_TRUNCATED' | 'SHEBANG_EMPTY_ARGUMENT'
   | 'TOO_MANY_LEVELS'
+  | 'EMULATED_LOADER_MISSING' | 'EMULATED_LOADER_BAD' | 'EMULATED_LIBRARY_MISSING'
   /** Reported by callers: no binfmt_misc instance is visible, so its entries are unknown. */
   | 'BINFMT_NOT_MOUNTED';
 
 export interface Problem {
   readonly code: ProblemCode;
-  /** 'error' problems explain the failure; 'warning' ones are traps that did not fail this exec. */
+  /**
+   * 'error' problems explain why the exec fails, or (EMULATED_LOADER_*) why
+   * the program fails at once although the exec succeeds; 'warning' ones are
+   * traps that did not fail this exec.
+   */
   readonly severity: 'error' | 'warning';
   readonly message: string;
   readonly fix: string;
@@ -58,5 +63,27 @@ export interface ExecPrediction {
   readonly preserveArgv0: boolean;
   /** Whose set-id bits and capabilities count: the binary with C, else the program. */
   readonly credentialsFrom: string | null;
+  /** The foreign program a binfmt_misc entry handed to an emulator, and what the emulator finds of it; null without one. */
+  readonly emulated: EmulatedProgram | null;
+  /**
+   * The program gets to run: the exec succeeds and, for an emulated program,
+   * the emulator finds its loader. False for an exec that succeeds into an
+   * emulator that then cannot load the program.
+   */
+  readonly starts: boolean;
   readonly problems: readonly Problem[];
+}
+
+export interface EmulatedProgram {
+  /** The foreign file, as the kernel named it. */
+  readonly file: string;
+  /** The binfmt_misc entry and the emulator it runs. */
+  readonly entry: string;
+  readonly emulator: string;
+  /** The emulator's prefix (-L, QEMU_LD_PREFIX), or null. */
+  readonly prefix: string | null;
+  /** The program's PT_INTERP, or null (static). */
+  readonly loader: string | null;
+  /** Where the emulator finds the loader, or null when it does not (or the program is static). */
+  readonly loaderRealPath: string | null;
 }

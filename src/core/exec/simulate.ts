@@ -2,11 +2,13 @@
 // argv each one builds, and the errno the kernel returns. It follows fs/exec.c
 // exec_binprm() and search_binary_handler(); the handlers are split as the
 // kernel's are: misc.ts (fs/binfmt_misc.c), script.ts (fs/binfmt_script.c),
-// elf.ts (fs/binfmt_elf.c), over the bprm-like state in state.ts
+// elf.ts (fs/binfmt_elf.c), over the bprm-like state in state.ts; emulated.ts
+// follows a program handed to an emulator the way QEMU loads it
 // (kernel-exec-spec.md sections 3-6). The caller supplies the world (files,
 // entries, host) through ExecWorld, so the same code runs over a real root and
 // over test tables.
 import { isForeignProgram, describeElf, loadElf, qemuTargetOf } from './elf.ts';
+import { checkEmulatedProgram } from './emulated.ts';
 import { loadMisc } from './misc.ts';
 import { openExec, reportOpenFailure } from './open.ts';
 import type { ExecPrediction } from './prediction.ts';
@@ -15,8 +17,8 @@ import { ExecState, ProblemList, failedPrediction, quote } from './state.ts';
 import type { Round } from './state.ts';
 import type { ExecRequest, ExecWorld } from './world.ts';
 
-export type { ExecErrno, ExecPrediction, ExecStep, Problem, ProblemCode, StepResult } from './prediction.ts';
-export type { ElfFacts, ExecRequest, ExecWorld, FileLookup, NativeMachine } from './world.ts';
+export type { EmulatedProgram, ExecErrno, ExecPrediction, ExecStep, Problem, ProblemCode, StepResult } from './prediction.ts';
+export type { ElfFacts, EmulatedWorld, ExecRequest, ExecWorld, FileLookup, NativeMachine } from './world.ts';
 export { qemuTargetOf } from './elf.ts';
 
 /** exec_binprm: "This allows 5 levels of binfmt rewrites before failing hard." */
@@ -41,7 +43,10 @@ export function simulateExec(request: ExecRequest, world: ExecWorld): ExecPredic
     }
     const round = searchHandlers(state);
     if (round.kind === 'error') return failedPrediction(round.errno, state.steps, problems);
-    if (round.kind === 'loaded') return state.loaded(round.loader);
+    if (round.kind === 'loaded') {
+      const { emulated, starts } = checkEmulatedProgram(state);
+      return state.loaded(round.loader, emulated, starts);
+    }
     // A handler delegated to round.next: the loop examines the interpreter next.
     const previous = state.file;
     state.file = round.next;

@@ -1,8 +1,8 @@
 // The simulated struct linux_binprm and what the simulation collects: the
 // handlers (misc.ts, script.ts, elf.ts) read and rewrite it round by round as
 // the kernel's do on bprm, and push their steps and problems here.
-import type { ExecErrno, ExecPrediction, ExecStep, Problem, ProblemCode } from './prediction.ts';
-import type { ExecRequest, ExecWorld, FileLookup } from './world.ts';
+import type { EmulatedProgram, ExecErrno, ExecPrediction, ExecStep, Problem, ProblemCode } from './prediction.ts';
+import type { ElfFacts, ExecRequest, ExecWorld, FileLookup } from './world.ts';
 
 export type OpenedFile = Extract<FileLookup, { kind: 'file' }>;
 
@@ -55,6 +55,8 @@ export class ExecState {
   credentialsFromBinary = false;
   /** The F entry whose pinned file is examined this round, or null. */
   pinnedFrom: string | null = null;
+  /** The first foreign ELF program a binfmt_misc entry handed to an emulator, or null. */
+  handedToEmulator: { readonly file: string; readonly elf: ElfFacts; readonly entry: string; readonly emulator: string } | null = null;
 
   constructor(request: ExecRequest, world: ExecWorld, file: OpenedFile, problems: ProblemList) {
     this.world = world;
@@ -75,11 +77,11 @@ export class ExecState {
     this.steps.push({ ...step, argv: this.argv });
   }
 
-  loaded(loader: string | null): ExecPrediction {
+  loaded(loader: string | null, emulated: EmulatedProgram | null, starts: boolean): ExecPrediction {
     return {
       ok: true, errno: null, steps: this.steps, program: this.name, programRealPath: this.file.realPath, argv: this.argv,
       loader, execfd: this.haveExecfd, preserveArgv0: this.preserveArgv0,
-      credentialsFrom: this.credentialsFromBinary ? this.executable : this.name, problems: this.problems.items,
+      credentialsFrom: this.credentialsFromBinary ? this.executable : this.name, emulated, starts, problems: this.problems.items,
     };
   }
 }
@@ -87,6 +89,6 @@ export class ExecState {
 export function failedPrediction(errno: ExecErrno, steps: readonly ExecStep[], problems: ProblemList): ExecPrediction {
   return {
     ok: false, errno, steps, program: null, programRealPath: null, argv: null, loader: null,
-    execfd: false, preserveArgv0: false, credentialsFrom: null, problems: problems.items,
+    execfd: false, preserveArgv0: false, credentialsFrom: null, emulated: null, starts: false, problems: problems.items,
   };
 }

@@ -57,10 +57,27 @@ export interface ExecWorld {
   pinned(entry: BinfmtEntry): FileLookup;
   /** Whether a DT_NEEDED library would be found for `elf` (optional; null when unknown). */
   findLibrary?(name: string, elf: ElfFacts): boolean | null;
+  /**
+   * The emulators' view of the files of the program they run (optional;
+   * without it an emulated program's loader is not followed). QEMU opens
+   * PT_INTERP and every other absolute path under its prefix (-L,
+   * QEMU_LD_PREFIX) when the file exists there, else as the process sees the
+   * path (inside the root, or on the host): linux-user util/path.c.
+   */
+  readonly emulated?: EmulatedWorld;
   readonly binfmt: { readonly enabled: boolean; readonly entries: readonly BinfmtEntry[] };
   readonly host: { readonly native: readonly NativeMachine[] };
   /** The root the exec happens in, or null for the host's own root (affects advice only). */
   readonly root: string | null;
+}
+
+export interface EmulatedWorld {
+  /** The prefix QEMU looks under first (-L, QEMU_LD_PREFIX), or null. */
+  readonly prefix: string | null;
+  /** open() of `path` by the emulator. */
+  lookup(path: string): FileLookup;
+  /** Whether a DT_NEEDED library of the emulated `elf` would be found (null when unknown). */
+  findLibrary?(name: string, elf: ElfFacts): boolean | null;
 }
 
 export interface ExecRequest {

@@ -42,6 +42,8 @@ export interface ExecWorldOptions {
   /** Directory F interpreters are resolved against at registration (default: `cwd` without a root, else '/'). */
   readonly hostCwd?: string;
   readonly native?: readonly NativeMachine[];
+  /** QEMU's loader prefix (-L, QEMU_LD_PREFIX): a path as the process sees it (inside the root with one), or null. */
+  readonly qemuLdPrefix?: string | null;
 }
 
 const bytesOf = (path: string): Buffer => Buffer.from(path, 'latin1');
@@ -197,6 +199,19 @@ function libraryDirs(readText: (path: string) => string | null, listDir: (path: 
   return [...new Set([...dirs, ...DEFAULT_LIBRARY_DIRS])];
 }
 
+/** Whether ld.so would find DT_NEEDED `name` for `elf` in the search directories, opening files with `lookup`. */
+function libraryFinder(lookup: (path: string) => FileLookup, searchDirs: () => string[]): (name: string, elf: ElfFacts) => boolean | null {
+  return (name, elf) => {
+    if (name.includes('/')) return null; // a path: the loader opens it as given
+    for (const dir of searchDirs()) {
+      const found = lookup(`${dir}/${name}`);
+      if (found.kind === 'file' && found.elf !== null && found.elf.machine === elf.machine && found.elf.class === elf.class) return true;
+    }
+    // RUNPATH/RPATH ($ORIGIN, ...) are not followed: unknown rather than a false alarm.
+    return elf.hasRunpath === true ? null : false;
+  };
+}
+
 export function createExecWorld(options: ExecWorldOptions): ExecWorld {
   const { root } = options;
   const lookup = root === null
@@ -237,18 +252,18 @@ export function createExecWorld(options: ExecWorldOptions): ExecWorld {
   };
   let dirs: string[] | null = null;
   const searchDirs = (): string[] => (dirs ??= libraryDirs(readText, listDir));
+  const prefix = options.qemuLdPrefix ?? null;
+  // util/path.c: an absolute path under the prefix when something exists there, else the path itself.
+  const emulatedLookup = prefix === null ? cachedLookup : (path: string): FileLookup => {
+    if (!path.startsWith('/')) return cachedLookup(path);
+    const underPrefix = cachedLookup(joinBytes(prefix, path.slice(1)));
+    return underPrefix.kind === 'file' || underPrefix.kind === 'dir' || underPrefix.kind === 'special' ? underPrefix : cachedLookup(path);
+  };
   return {
     lookup: cachedLookup,
     pinned: (entry) => lookupOnHost(hostCwd, entry.interpreter),
-    findLibrary: (name, elf) => {
-      if (name.includes('/')) return null; // a path: the loader opens it as given
-      for (const dir of searchDirs()) {
-        const found = cachedLookup(`${dir}/${name}`);
-        if (found.kind === 'file' && found.elf !== null && found.elf.machine === elf.machine && found.elf.class === elf.class) return true;
-      }
-      // RUNPATH/RPATH ($ORIGIN, ...) are not followed: unknown rather than a false alarm.
-      return elf.hasRunpath === true ? null : false;
-    },
+    findLibrary: libraryFinder(cachedLookup, searchDirs),
+    emulated: { prefix, lookup: emulatedLookup, findLibrary: libraryFinder(emulatedLookup, searchDirs) },
     binfmt: options.binfmt,
     host: { native: options.native ?? hostNativeMachines() },
     root,
