@@ -31,6 +31,23 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** The exit statuses crossroot itself chooses (a run's command chooses its own). */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+export type ExitStatus = (typeof EXIT)[keyof typeof EXIT];
+
+/**
+ * The codes that mean "crossroot was called wrongly": exit status 2. Every
+ * other code is a failure, exit status 1. The code decides, never the class
+ * or the place that threw it, so a usage error found deep in a planner exits
+ * 2 like one found by the option parser.
+ */
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['USAGE', 'UNKNOWN_ARCH']);
+
+/** The exit status for an error: 2 for a usage code, 1 for anything else (internal errors included). */
+export function exitStatusOf(error: unknown): ExitStatus {
+  return isCrossrootError(error) && USAGE_CODES.has(error.code) ? EXIT.usage : EXIT.failure;
+}
+
 export interface ErrorOptions {
   readonly hint?: string | undefined;
   readonly cause?: unknown;

@@ -31,3 +31,14 @@ export async function runCliJson<T = unknown>(argv: readonly string[], options: 
   }
   return { ...result, json };
 }
+
+/** The stable code of the error a `--json` run reported (on stdout, or stderr for run and shell); null when none. */
+export function errorCodeOf(run: CliRun): string | null {
+  for (const text of [run.stdout, run.stderr]) {
+    const start = text.indexOf('{\n  "error"');
+    if (start < 0) continue;
+    const document = JSON.parse(text.slice(start)) as { error?: { code?: string } };
+    return document.error?.code ?? null;
+  }
+  return null;
+}

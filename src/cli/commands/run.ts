@@ -12,7 +12,7 @@ import { UsageError } from '../../core/errors.ts';
 import type { EmulationChoice } from '../../core/enter/enter-plan.ts';
 import { EMULATION_MODES, isEmulationChoice } from '../../core/enter/enter-plan.ts';
 import { renderProfile } from '../../core/enter/profile.ts';
-import { enterRoot, type EnterOptions } from '../../runner/enter/enter.ts';
+import { enterRoot, type EnterOptions, type EnterResult } from '../../runner/enter/enter.ts';
 import { progressReporter } from './create.ts';
 
 export interface EnterCliOptions {
@@ -24,6 +24,7 @@ export interface EnterCliOptions {
   readonly emulation?: string;
   readonly verbose?: boolean;
   readonly accelerate?: boolean;
+  readonly json?: boolean;
 }
 
 interface RunCliOptions extends EnterCliOptions {
@@ -43,7 +44,8 @@ export function addEnterOptions(command: Command): Command {
     .option('--user <user[:group]>', "run as this user of the root's /etc/passwd (name or uid; default root)")
     .addOption(new Option('--emulation <mode>', 'how foreign binaries run').choices(['auto', ...EMULATION_MODES]).default('auto'))
     .option('--accelerate', "run the root's compiler tools (cc1, as, ld, ...) as native cross tools of exactly the same version, in this run only; says on stderr what stays emulated and why")
-    .option('-v, --verbose', 'describe the namespaces, mounts, emulation and timings on stderr');
+    .option('-v, --verbose', 'describe the namespaces, mounts, emulation and timings on stderr')
+    .option('--json', "print crossroot's report (root, architecture, emulation, exit status; or the error) as one JSON document on stderr; stdout stays the command's");
 }
 
 export function emulationOf(value: string | undefined): EmulationChoice {
@@ -115,6 +117,19 @@ export function registerRun(program: Command, context: CliContext): void {
       if (options.profile === true) context.io.stderr(renderProfile(result.profile));
       if (options.profileJson !== undefined) writeFileSync(resolve(context.io.cwd, options.profileJson), `${JSON.stringify(result.profile, null, 2)}\n`);
     }
+    if (options.json === true) context.io.stderr(`${JSON.stringify(runJson(result), null, 2)}\n`);
     return result.exitCode;
-  });
+  }, 'stderr');
+}
+
+/** The report of `run --json` / `shell --json`. */
+export function runJson(result: EnterResult) {
+  return {
+    exitCode: result.exitCode,
+    root: result.plan.rootDir,
+    arch: result.plan.arch,
+    emulation: result.plan.emulation.mode,
+    timings: result.timings,
+    profile: result.profile,
+  };
 }

@@ -7,7 +7,7 @@ import { onRun } from '../context.ts';
 import { UsageError } from '../../core/errors.ts';
 import { enterRoot } from '../../runner/enter/enter.ts';
 import type { EnterCliOptions } from './run.ts';
-import { addEnterOptions, enterOptionsOf } from './run.ts';
+import { addEnterOptions, enterOptionsOf, runJson } from './run.ts';
 
 export function registerShell(program: Command, context: CliContext): void {
   const command = addEnterOptions(program.command('shell')
@@ -19,6 +19,7 @@ export function registerShell(program: Command, context: CliContext): void {
     if (extra.length > 0) throw new UsageError('shell: too many arguments', { hint: 'to run a command use crossroot run DIR -- CMD' });
     if (dir === undefined && options.arch === undefined) throw new UsageError('shell: give DIR or --arch ARCH');
     const result = await enterRoot({ ...enterOptionsOf(options, context, dir), argv: null });
+    if (options.json === true) context.io.stderr(`${JSON.stringify(runJson(result), null, 2)}\n`);
     return result.exitCode;
-  });
+  }, 'stderr');
 }
