@@ -16,9 +16,9 @@ import { writeProbe } from '../src/runner/binfmt/probe-run.ts';
 import { findEmulators } from '../src/runner/host/emulators.ts';
 import { parseEntryText, parseRegisterString, renderEntryText, toHex } from '../src/core/binfmt/rule.ts';
 import { flagsToString } from '../src/core/binfmt/entry.ts';
-import type { statusJson } from '../src/cli/commands/binfmt-status.ts';
+import type { statusJson } from '../src/cli/render/binfmt.ts';
 import { ARCHITECTURES } from '../src/core/arch/arch.ts';
-import type { InstallReport } from '../src/cli/commands/binfmt-install.ts';
+import type { InstallReport } from '../src/runner/binfmt/install-entries.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const HOST_BINFMT = '/proc/sys/fs/binfmt_misc';

@@ -22,7 +22,9 @@ export async function runCli(argv: readonly string[], options: { cwd?: string; e
 
 /** Runs the CLI and parses its --json output. */
 export async function runCliJson<T = unknown>(argv: readonly string[], options: { cwd?: string } = {}): Promise<CliRun & { json: T }> {
-  const result = await runCli([...argv, '--json'], options);
+  // Right after the command's name: words after `explain PATH` are the program's, not crossroot's.
+  const at = argv[0] === 'binfmt' || argv[0] === 'roots' ? 2 : 1;
+  const result = await runCli([...argv.slice(0, at), '--json', ...argv.slice(at)], options);
   let json: T;
   try {
     json = JSON.parse(result.stdout) as T;
