@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   ROOT_EXISTS: 'the target directory is not empty and not a crossroot root (or --force is missing)',
   ROOT_IN_USE: 'a root is in use (something is mounted under it or a process runs inside)',
   UNSAFE_ARCHIVE: 'a root filesystem tarball holds entries that would escape the target directory',
+  NOT_AN_ARCHIVE: 'a file given as a root filesystem tarball is not a tar archive',
   NOT_A_ROOT: 'a directory is not a root filesystem (no /bin/sh and no usr/)',
   EMULATION_UNAVAILABLE: 'no way to run the root\'s architecture here (or not the forced emulation mode)',
   USERNS_BLOCKED: 'user namespaces cannot be created or mapped',
@@ -30,6 +31,35 @@ export const ERROR_CODES = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** errno names in words, as strerror(3) says them: messages say "permission denied", not "EACCES". */
+const ERRNO_WORDS: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOENT: 'does not exist',
+  ENOTDIR: 'a path component is not a directory',
+  EISDIR: 'is a directory',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'name too long',
+  EIO: 'input/output error',
+  ENOSPC: 'no space left on device',
+  EPIPE: 'broken pipe',
+  EROFS: 'read-only file system',
+  EMFILE: 'too many open files',
+  ENXIO: 'no such device or address',
+  ETXTBSY: 'text file busy',
+  EAGAIN: 'resource temporarily unavailable',
+};
+
+/** "permission denied" for EACCES; an errno without words stays as it is. */
+export function errnoWords(code: string): string {
+  return ERRNO_WORDS[code] ?? code;
+}
+
+/** The one style for a failed file operation: "open 'x': permission denied". */
+export function ioFailureMessage(action: string, path: string, code: string): string {
+  return `${action} '${path}': ${errnoWords(code)}`;
+}
 
 /** The exit statuses crossroot itself chooses (a run's command chooses its own). */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
