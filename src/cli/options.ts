@@ -32,7 +32,7 @@ export function addProgressOptions(command: Command): Command {
   return command
     .option('-q, --quiet', 'print no progress')
     .addOption(new Option('--progress <mode>', 'progress display: a redrawn line on a terminal (tty), plain lines (plain), or tty when stderr is a terminal (auto)')
-      .choices(PROGRESS_MODES).default('auto'));
+      .choices(PROGRESS_MODES).default('auto', 'auto'));
 }
 
 export interface ProgressOptions {
@@ -41,7 +41,7 @@ export interface ProgressOptions {
 }
 
 export function addBinfmtDirOption(command: Command, description = 'the binfmt_misc instance'): Command {
-  return command.option('--binfmt-dir <dir>', description, DEFAULT_BINFMT_DIR);
+  return command.addOption(new Option('--binfmt-dir <dir>', description).default(DEFAULT_BINFMT_DIR, DEFAULT_BINFMT_DIR));
 }
 
 export function addVerboseOption(command: Command, description: string): Command {

@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   BINFMT_RULE: 'a binfmt_misc register string or entry is invalid',
   BINFMT_WRITE: 'the kernel refused a binfmt_misc registration, enable/disable or removal',
   SPAWN: 'a process could not be started',
+  COMMAND_NOT_FOUND: 'the command of a run is not in the root (exit status 127, as a shell)',
   SYMLINK_LOOP: 'too many symbolic links while resolving a path (ELOOP)',
   CREATE_FAILED: 'a root filesystem could not be created',
   ROOT_EXISTS: 'the target directory is not empty and not a crossroot root (or --force is missing)',
@@ -62,20 +63,25 @@ export function ioFailureMessage(action: string, path: string, code: string): st
 }
 
 /** The exit statuses crossroot itself chooses (a run's command chooses its own). */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 127 } as const;
 export type ExitStatus = (typeof EXIT)[keyof typeof EXIT];
 
 /**
- * The codes that mean "crossroot was called wrongly": exit status 2. Every
- * other code is a failure, exit status 1. The code decides, never the class
+ * The codes whose exit status is not 1: "crossroot was called wrongly" is 2,
+ * a run's missing command 127. Every other code is a failure, exit status 1. The code decides, never the class
  * or the place that threw it, so a usage error found deep in a planner exits
  * 2 like one found by the option parser.
  */
-const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['USAGE', 'UNKNOWN_ARCH']);
+const EXIT_STATUS: Partial<Readonly<Record<ErrorCode, ExitStatus>>> = {
+  USAGE: EXIT.usage,
+  UNKNOWN_ARCH: EXIT.usage,
+  // `run ROOT -- nosuchcmd` exits as a shell would.
+  COMMAND_NOT_FOUND: EXIT.notFound,
+};
 
-/** The exit status for an error: 2 for a usage code, 1 for anything else (internal errors included). */
+/** The exit status for an error: 2 for a usage code, 127 for a missing command, 1 for anything else (internal errors included). */
 export function exitStatusOf(error: unknown): ExitStatus {
-  return isCrossrootError(error) && USAGE_CODES.has(error.code) ? EXIT.usage : EXIT.failure;
+  return isCrossrootError(error) ? EXIT_STATUS[error.code] ?? EXIT.failure : EXIT.failure;
 }
 
 export interface ErrorOptions {

@@ -23,7 +23,7 @@ interface AccelerateCliOptions extends ArchOptions {
 
 export function registerAccelerate(program: Command, context: CliContext): void {
   const command = program.command('accelerate')
-    .description('show which emulated compiler tools of a root `run --accelerate` replaces with native cross tools of the same version, and why not')
+    .description('Show which emulated compiler tools of a root `run --accelerate` replaces with native cross tools of the same version, and why not.')
     .argument('[root]', 'the foreign root directory (omit with --arch for the managed root)');
   addArchOption(command, 'the managed root of this architecture instead of ROOT');
   addJsonOption(command, 'print the plan as JSON: tools, mounts, refusal reason');

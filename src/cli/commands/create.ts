@@ -7,6 +7,7 @@ import type { CliContext } from '../context.ts';
 import { onRun } from '../context.ts';
 import type { ArchOptions, ProgressOptions } from '../options.ts';
 import { addArchOption, addHelpSections, addJsonOption, addProgressOptions, archOf } from '../options.ts';
+import { info } from '../render/errors.ts';
 import { writeJson } from '../render/json.ts';
 import { progressReporter } from '../render/progress.ts';
 import { cacheRoot, createRoot } from '../../runner/create/create.ts';
@@ -27,6 +28,8 @@ interface CreateCliOptions extends ArchOptions, ProgressOptions {
   readonly json?: boolean;
 }
 
+const INTERRUPTS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 export function renderCreateResult(result: CreateResult): string {
   const cache = result.tool === 'tar' ? '' : result.cache.snapshot
     ? '; copied from the snapshot of an identical earlier create (the archive has not changed since)'
@@ -42,14 +45,14 @@ export function registerCreate(program: Command, context: CliContext): void {
     .argument('<dir>', 'directory to create (must be new, empty, or a crossroot root with --force)');
   addArchOption(command, 'architecture: arm64, armhf, riscv64, ... (any spelling crossroot knows)');
   command
-    .option('--suite <suite>', `Debian release codename (default ${DEFAULT_SUITE}; riscv64 needs trixie)`)
-    .option('--variant <variant>', `package set: minbase, buildd, apt, required, important, standard (default ${DEFAULT_VARIANT})`)
+    .option('--suite <suite>', `Debian release codename (default: ${DEFAULT_SUITE}; riscv64 needs trixie)`)
+    .option('--variant <variant>', `package set: minbase, buildd, apt, required, important, standard (default: ${DEFAULT_VARIANT})`)
     .option('--include <packages>', 'extra packages, comma-separated (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
-    .option('--mirror <url>', 'Debian mirror URL (default http://deb.debian.org/debian)')
+    .option('--mirror <url>', 'Debian mirror URL (default: http://deb.debian.org/debian)')
     .option('--from-tar <file>', 'import a root filesystem tarball (.tar, .tar.gz, .tar.xz, .tar.zst) instead of bootstrapping')
     .option('--force', 'replace an existing crossroot root at DIR')
     .option('--fresh', 'bootstrap even if an identical earlier root could be copied (the package cache is still used)')
-    .addOption(new Option('--tool <tool>', 'bootstrap tool (default mmdebstrap)').choices(BOOTSTRAP_TOOLS));
+    .addOption(new Option('--tool <tool>', 'bootstrap tool (default: mmdebstrap)').choices(BOOTSTRAP_TOOLS));
   addProgressOptions(command);
   addJsonOption(command, 'print one JSON object: dir, arch, debianArch, suite, variant, tool, seconds, cache');
   addHelpSections(command, {
@@ -68,10 +71,19 @@ export function registerCreate(program: Command, context: CliContext): void {
       throw new UsageError("create: '--arch' is required", { hint: "e.g. 'crossroot create ./arm64-root --arch arm64'" });
     }
     const progress = progressReporter(io, { quiet: options.quiet === true || options.json === true, mode: options.progress });
+    const target = resolve(io.cwd, dir);
+    // Ctrl-C: the runner removes the partial tree and dies of the signal; say so before it does.
+    const interrupted = (signal: NodeJS.Signals): void => {
+      progress.done();
+      info(io, `interrupted (${signal}): removing the partial root; nothing is left at ${target}`);
+      // Nobody else is listening yet (the bootstrap had not started): die of the signal now.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    for (const signal of INTERRUPTS) process.once(signal, interrupted);
     let result: CreateResult;
     try {
       result = await createRoot({
-        dir: resolve(io.cwd, dir),
+        dir: target,
         arch,
         suite: options.suite,
         variant: options.variant,
@@ -85,6 +97,7 @@ export function registerCreate(program: Command, context: CliContext): void {
         onProgress: progress.update,
       });
     } finally {
+      for (const signal of INTERRUPTS) process.off(signal, interrupted);
       progress.done();
     }
     if (options.json === true) writeJson(io, result);

@@ -29,14 +29,14 @@ export interface ExplainReport extends ExecPrediction {
 
 export function registerExplain(program: Command, context: CliContext): void {
   const command = program.command('explain')
-    .description('predict how the kernel would execute PATH: binfmt_misc entry, #! script, ELF loader, argv and errno')
+    .description('Predict how the kernel would execute PATH: binfmt_misc entry, #! script, ELF loader, argv and errno.')
     .argument('<path>', 'the file to execute, as execve(2) would get it (relative to the current directory)')
     .argument('[args...]', "the program's arguments after argv[0]: every word after PATH, options included")
     // Words after PATH are the program's (`explain /bin/ls --version`), not crossroot's options.
     .passThroughOptions()
-    .option('--argv0 <name>', 'the argv[0] the caller passes (default PATH)')
+    .option('--argv0 <name>', 'the argv[0] the caller passes (default: PATH)')
     .option('--root <dir>', 'predict for a process chrooted at DIR: paths and interpreters are looked up inside it')
-    .option('--binfmt-dir <dir>', `the binfmt_misc instance to use (default ${DEFAULT_BINFMT_DIR})`);
+    .option('--binfmt-dir <dir>', `the binfmt_misc instance to use (default: ${DEFAULT_BINFMT_DIR})`);
   addJsonOption(command, 'print one JSON object: steps, argv, loader, errno, problems');
   addHelpSections(command, {
     examples: ['crossroot explain /bin/ls --version', 'crossroot explain --root ./arm64-root /usr/bin/python3 -c pass', 'crossroot explain ./script.sh --json'],

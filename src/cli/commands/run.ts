@@ -43,11 +43,11 @@ export function addEnterOptions(command: Command): Command {
   addArchOption(command, 'the architecture: without DIR, use (and create on first use) the managed root of ARCH');
   command
     .option('--no-create', 'with --arch: fail instead of creating the managed root when it does not exist yet')
-    .option('--bind <src[:dst]>', 'bind-mount a host path into the root (DST inside the root, default SRC; append :ro for read-only); repeatable', collect)
-    .option('--workdir <dir>', 'working directory inside the root (default /; the home directory for shell)')
+    .option('--bind <src[:dst]>', 'bind-mount a host path into the root (DST inside the root, default: SRC; append :ro for read-only); repeatable', collect)
+    .option('--workdir <dir>', 'working directory inside the root (default: /; the home directory for shell)')
     .option('--env <name[=value]>', "set a variable in the clean environment (NAME alone copies the host's value, as docker -e); repeatable", collect)
-    .option('--user <user[:group]>', "run as this user of the root's /etc/passwd (name or uid; default root)")
-    .addOption(new Option('--emulation <mode>', 'how foreign binaries run').choices(['auto', ...EMULATION_MODES]).default('auto'))
+    .option('--user <user[:group]>', "run as this user of the root's /etc/passwd (name or uid; default: root)")
+    .addOption(new Option('--emulation <mode>', 'how foreign binaries run').choices(['auto', ...EMULATION_MODES]).default('auto', 'auto'))
     .option('--accelerate', "run the root's compiler tools (cc1, as, ld, ...) as native cross tools of exactly the same version, in this run only; says on stderr what stays emulated and why");
   addVerboseOption(command, 'describe the namespaces, mounts, emulation and timings on stderr');
   addProgressOptions(command);

@@ -11,7 +11,7 @@ export function roffText(text: string): string {
 
 function commandSection(node: CommandNode): string[] {
   const name = ['crossroot', ...node.path].join(' ');
-  const lines = ['.SS', `.B ${roffText(name)}`, roffText(node.usage), '.PP', roffText(node.description)];
+  const lines = [`.SS "${roffText(`${name} ${node.usage}`).replaceAll('"', '\\(dq')}"`, roffText(node.description)];
   for (const option of node.options) lines.push('.TP', `.B ${roffText(option.flags)}`, roffText(option.description));
   if (node.examples.length > 0) {
     lines.push('.PP', 'Examples:', '.RS', '.nf');

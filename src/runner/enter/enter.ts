@@ -25,6 +25,7 @@
 // exits when the socket reaches EOF, which happens when crossroot dies, even
 // by SIGKILL (stage 2 then removes the run's temporary files first; a
 // parent-death signal on unshare would kill it before it could).
+import { checkCommandInRoot } from './command-lookup.ts';
 import type { EnterEvent } from './events.ts';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
@@ -531,6 +532,7 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
     env[name] = value;
   }
   const argv = options.argv ?? [userWithHome.shell, '-l'];
+  if (options.argv !== null && argv[0] !== undefined) checkCommandInRoot(rootDir, argv[0], workdir, env['PATH']);
   const mapping = idMapping(options.hostEnv);
   const hostFile = (path: string): string | null => {
     try {
