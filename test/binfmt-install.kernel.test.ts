@@ -233,6 +233,19 @@ describe('binfmt install in a private instance', () => {
     }
   });
 
+  it('--persist against a private instance is refused before anything changes (the host would register it at boot)', async () => {
+    const before = existsSync('/etc/binfmt.d') ? readdirSync('/etc/binfmt.d') : [];
+    delete process.env['CROSSROOT_BINFMT_D_DIR'];
+    const [install, list] = await runPrivate([
+      cli(['binfmt', 'install', '--json', 'aarch64', '--persist', '--binfmt-dir', '{binfmt-dir}']),
+      { op: 'list' },
+    ]);
+    assert.equal(install?.exitCode, 2, install?.stderr);
+    assert.equal((JSON.parse(install?.stdout ?? '{}') as { error?: { code?: string } }).error?.code, 'USAGE');
+    assert.deepEqual(list?.names?.filter((name) => name !== 'register' && name !== 'status'), []);
+    assert.deepEqual(existsSync('/etc/binfmt.d') ? readdirSync('/etc/binfmt.d') : [], before);
+  });
+
   it('export formats print what install registers (golden for aarch64)', async () => {
     const [register, systemd, debian] = await runPrivate([
       cli(['binfmt', 'export', 'aarch64', '--format', 'register', '--binfmt-dir', '{binfmt-dir}']),

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import type { CliContext, Io } from './context.ts';
+import { addHelpSections, STANDARD_EXIT } from './options.ts';
 import { reportError } from './render/errors.ts';
 import { UsageError } from '../core/errors.ts';
 
@@ -60,6 +61,10 @@ export async function buildProgram(context: CliContext, argv: readonly string[] 
       outputError: () => { /* reported by main() in crossroot's own format */ },
     })
     .exitOverride();
+  addHelpSections(program, {
+    examples: ['crossroot doctor', 'crossroot run --arch arm64 -- uname -m', 'crossroot inspect /bin/ls', 'crossroot help binfmt status'],
+    exitStatus: `${STANDARD_EXIT} run and shell exit with the status of what they run.`,
+  });
   const registers = await Promise.all(commandsFor(argv).map((command) => command.load()));
   for (const register of registers) register(program, context);
   return program;

@@ -45,10 +45,10 @@ export function registerCreate(program: Command, context: CliContext): void {
     .argument('<dir>', 'directory to create (must be new, empty, or a crossroot root with --force)');
   addArchOption(command, 'architecture: arm64, armhf, riscv64, ... (any spelling crossroot knows)');
   command
-    .option('--suite <suite>', `Debian release codename (default: ${DEFAULT_SUITE}; riscv64 needs trixie)`)
+    .option('--suite <suite>', `the Debian release codename (default: ${DEFAULT_SUITE}; riscv64 needs trixie)`)
     .option('--variant <variant>', `package set: minbase, buildd, apt, required, important, standard (default: ${DEFAULT_VARIANT})`)
     .option('--include <packages>', 'extra packages, comma-separated (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
-    .option('--mirror <url>', 'Debian mirror URL (default: http://deb.debian.org/debian)')
+    .option('--mirror <url>', 'the Debian mirror URL (default: http://deb.debian.org/debian)')
     .option('--from-tar <file>', 'import a root filesystem tarball (.tar, .tar.gz, .tar.xz, .tar.zst) instead of bootstrapping')
     .option('--force', 'replace an existing crossroot root at DIR')
     .option('--fresh', 'bootstrap even if an identical earlier root could be copied (the package cache is still used)')
