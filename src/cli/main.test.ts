@@ -175,3 +175,20 @@ describe('a new user meets', () => {
     assert.match(run.stdout, new RegExp(`^x86_64 +amd64 +${join(tree, 'sh')}$`, 'm'));
   });
 });
+
+test('codes name what went wrong: --root that is a file is NOT_A_DIRECTORY; --arch against a root of another architecture is ARCH_MISMATCH', async () => {
+  const file = await runCli(['inspect', '--json', '--root', '/etc/passwd', '/bin/sh']);
+  assert.equal(file.code, 1);
+  assert.equal(errorCodeOf(file), 'NOT_A_DIRECTORY');
+  const dir = mkdtempSync(join(tmpdir(), 'crossroot-mismatch-'));
+  try {
+    mkdirSync(join(dir, 'bin'));
+    mkdirSync(join(dir, 'usr'));
+    copyFileSync(realpathSync('/bin/sh'), join(dir, 'bin', 'sh'));
+    const run = await runCli(['run', '--json', dir, '--arch', 'riscv64', '--', 'true']);
+    assert.equal(run.code, 1);
+    assert.equal(errorCodeOf(run), 'ARCH_MISMATCH');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

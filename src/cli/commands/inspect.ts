@@ -48,7 +48,7 @@ function checkedRoot(root: string): string {
     });
   }
   if (!isDirectory) {
-    throw new CrossrootError('NOT_A_FILE', `open root '${root}': not a directory`, {
+    throw new CrossrootError('NOT_A_DIRECTORY', `open root '${root}': not a directory`, {
       hint: 'give --root the directory of a root filesystem',
     });
   }

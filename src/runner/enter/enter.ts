@@ -468,7 +468,7 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
   const detected = detectRootArch(rootDir);
   const requested = options.arch === undefined ? null : resolveArch(options.arch);
   if (detected !== null && requested !== null && detected.name !== requested.name) {
-    throw new CrossrootError('ENTER_FAILED', `enter root '${rootDir}': its programs are '${detected.name}', not '${requested.name}'`, {
+    throw new CrossrootError('ARCH_MISMATCH', `enter root '${rootDir}': its programs are '${detected.name}', not '${requested.name}'`, {
       hint: 'drop --arch, or give the root of that architecture',
     });
   }
