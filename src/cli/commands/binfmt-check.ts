@@ -11,6 +11,11 @@ import { DEFAULT_BINFMT_DIR, entryExists, isBinfmtDir } from '../../kernel/binfm
 import { openExecErrno } from '../../runner/fs/open-exec.ts';
 import { ARCHITECTURES } from '../../core/arch/arch.ts';
 import { entryMatchesHead } from '../../core/binfmt/match.ts';
+import type { ArchName } from '../../core/arch/arch.ts';
+import { ruleWarnings } from '../../core/binfmt/install-plan.ts';
+import type { RuleWarning } from '../../core/binfmt/install-plan.ts';
+import { REGISTER_STRING_FORMAT } from '../../core/binfmt/rule.ts';
+import { guessNativeArches } from '../../runner/host/native.ts';
 
 interface CheckOptions {
   readonly binfmtDir: string;
@@ -42,6 +47,10 @@ export interface CheckRecord {
   readonly arches: string[];
   /** false when no binfmt_misc was visible at the dir: taken names (EEXIST) were not checked. */
   readonly nameChecked: boolean;
+  /** Traps of a valid rule that install would refuse (TAKES_NATIVE). */
+  readonly warnings: readonly RuleWarning[];
+  /** For a rule that does not parse: the expected layout. */
+  readonly hint: string | null;
 }
 
 /** Byte strings (latin1) from the core, as the UTF-8 text a terminal shows. */
@@ -62,7 +71,9 @@ export function summarizeEntry(entry: BinfmtEntry): EntrySummary {
 }
 
 /** Judges each rule; `visible` says whether the dir holds a binfmt_misc instance to check names against. */
-export function checkRules(rules: readonly string[], dir: string, cwd: string): { records: CheckRecord[]; visible: boolean } {
+export function checkRules(
+  rules: readonly string[], dir: string, cwd: string, nativeArches: readonly ArchName[] = guessNativeArches(),
+): { records: CheckRecord[]; visible: boolean } {
   const visible = isBinfmtDir(dir);
   const records = rules.map((rule): CheckRecord => {
     const verdict: RegisterVerdict = judgeRegisterString(new TextEncoder().encode(rule), {
@@ -80,6 +91,8 @@ export function checkRules(rules: readonly string[], dir: string, cwd: string): 
       entry: entry === null ? null : summarizeEntry(entry),
       arches: entry === null ? [] : ARCHITECTURES.filter((arch) => entryMatchesHead(entry, arch.magic)).map((arch) => arch.name),
       nameChecked: visible,
+      warnings: verdict.ok ? ruleWarnings(verdict.entry, nativeArches) : [],
+      hint: !verdict.ok && verdict.errno === 'EINVAL' ? `a register string is ${REGISTER_STRING_FORMAT}` : null,
     };
   });
   return { records, visible };
@@ -87,12 +100,16 @@ export function checkRules(rules: readonly string[], dir: string, cwd: string): 
 
 function printHuman(io: Io, records: readonly CheckRecord[]): void {
   for (const record of records) {
+    // The rule as typed (a shell would need it in single quotes), not JSON-escaped.
+    const rule = `'${record.rule}'`;
     if (record.valid && record.entryText !== null) {
-      io.stdout(`valid    ${JSON.stringify(record.rule)}\n`);
+      io.stdout(`valid    ${rule}\n`);
       for (const line of record.entryText.replace(/\n$/, '').split('\n')) io.stdout(`         ${line}\n`);
     } else {
-      io.stdout(`${(record.errno ?? '').padEnd(8)} ${JSON.stringify(record.rule)}: ${record.reason ?? ''}\n`);
+      io.stdout(`${(record.errno ?? '').padEnd(8)} ${rule}: ${record.reason ?? ''}\n`);
+      if (record.hint !== null) io.stdout(`hint: ${record.hint}\n`);
     }
+    for (const warning of record.warnings) io.stderr(`crossroot: warning: check ${rule}: ${warning.message}\nhint: ${warning.hint}\n`);
   }
 }
 
