@@ -177,6 +177,21 @@ describe('crossroot explain', () => {
     assert.equal(json.emulated?.loaderRealPath, join(prefix, ARM64_LOADER));
   });
 
+  it('with --binfmt-dir, the fix for a disabled entry names that dir; a missing --binfmt-dir says it does not exist', async () => {
+    const disabled = join(work, 'disabled-binfmt');
+    put(join(disabled, 'status'), 'enabled\n', 0o644);
+    put(join(disabled, 'register'), '', 0o200);
+    put(join(disabled, 'qemu-aarch64'), AARCH64_ENTRY.replace(/^enabled/, 'disabled'), 0o644);
+    const { code, json } = await runCliJson<ExplainJson>(['explain', '/bin/arm', '--root', root, '--binfmt-dir', disabled]);
+    assert.equal(code, 1);
+    const fix = json.problems.find((problem) => problem.code === 'ENTRY_DISABLED')?.fix ?? '';
+    assert.ok(fix.includes(`echo 1 > ${disabled}/qemu-aarch64`), fix);
+    const missing = await runCli(['explain', '/bin/true', '--binfmt-dir', join(work, 'no-such-dir')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /does not exist/);
+    assert.doesNotMatch(missing.stderr, /mount/);
+  });
+
   it('usage errors exit 2; a --binfmt-dir that is not binfmt_misc exits 1', async () => {
     assert.equal((await runCli(['explain'])).code, 2);
     const bad = await runCli(['explain', '/bin/true', '--binfmt-dir', work]);

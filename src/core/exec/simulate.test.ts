@@ -185,6 +185,19 @@ describe('simulateExec: binfmt_misc argv and flags', () => {
     assert.equal(p.errno, 'ENOEXEC');
     assert.deepEqual(codes(p), ['INSTANCE_DISABLED', 'NO_HANDLER']);
   });
+  it('the fix for a disabled entry or instance names the instance given (--binfmt-dir), not /proc', () => {
+    const dir = '/tmp/private-binfmt';
+    const base = world(files, [{ ...qemuEntry(), enabled: false }]);
+    let p = simulateExec({ path: '/r/hello', argv: ['h'] }, { ...base, binfmt: { ...base.binfmt, dir } });
+    const fix = p.problems.find((item) => item.code === 'ENTRY_DISABLED')?.fix ?? '';
+    assert.match(fix, /echo 1 > \/tmp\/private-binfmt\/qemu-aarch64$/);
+    assert.doesNotMatch(fix, /\/proc\//);
+    const off = world(files, [qemuEntry()], { enabled: false });
+    p = simulateExec({ path: '/r/hello', argv: ['h'] }, { ...off, binfmt: { ...off.binfmt, dir: `${dir}/` } });
+    assert.match(p.problems.find((item) => item.code === 'INSTANCE_DISABLED')?.fix ?? '', /echo 1 > \/tmp\/private-binfmt\/status$/);
+    p = simulateExec({ path: '/r/hello', argv: ['h'] }, base);
+    assert.match(p.problems.find((item) => item.code === 'ENTRY_DISABLED')?.fix ?? '', /echo 1 > \/proc\/sys\/fs\/binfmt_misc\/qemu-aarch64$/);
+  });
   it('extension entries match the text after the last dot of the path', () => {
     const entry: BinfmtEntry = { type: 'extension', name: 'exe', extension: 'exe', interpreter: '/usr/bin/wine', enabled: true, flags: flags('') };
     const w = world({ '/a/b.exe': { head: 'MZ' }, '/a.exe/b': { head: 'MZ' }, '/usr/bin/wine': elf(X86_64) }, [entry]);

@@ -65,7 +65,12 @@ export interface ExecWorld {
    * path (inside the root, or on the host): linux-user util/path.c.
    */
   readonly emulated?: EmulatedWorld;
-  readonly binfmt: { readonly enabled: boolean; readonly entries: readonly BinfmtEntry[] };
+  readonly binfmt: {
+    readonly enabled: boolean;
+    readonly entries: readonly BinfmtEntry[];
+    /** Where the instance is mounted, for fixes (default /proc/sys/fs/binfmt_misc). */
+    readonly dir?: string | undefined;
+  };
   readonly host: { readonly native: readonly NativeMachine[] };
   /** The root the exec happens in, or null for the host's own root (affects advice only). */
   readonly root: string | null;

@@ -6,7 +6,6 @@
 import { accessSync, closeSync, constants, fstatSync, openSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { arch as processArch } from 'node:process';
-import type { BinfmtEntry } from '../../core/binfmt/entry.ts';
 import { BINPRM_BUF_SIZE } from '../../core/binfmt/entry.ts';
 import { looksLikeElf, parseElf } from '../../core/elf/elf.ts';
 import type { ElfFile } from '../../core/elf/elf.ts';
@@ -38,7 +37,7 @@ export interface ExecWorldOptions {
   readonly root: string | null;
   /** The caller's cwd: a host path without a root, a root-relative path with one (default '/'). */
   readonly cwd: string;
-  readonly binfmt: { readonly enabled: boolean; readonly entries: readonly BinfmtEntry[] };
+  readonly binfmt: ExecWorld['binfmt'];
   /** Directory F interpreters are resolved against at registration (default: `cwd` without a root, else '/'). */
   readonly hostCwd?: string;
   readonly native?: readonly NativeMachine[];
