@@ -192,6 +192,26 @@ describe('crossroot explain', () => {
     assert.doesNotMatch(missing.stderr, /mount/);
   });
 
+  it('a dangling symlink names the link and its target, on the host and in a root', async () => {
+    const dir = join(work, 'links');
+    mkdirSync(dir, { recursive: true });
+    symlinkSync('python3.11', join(dir, 'python3'));
+    const host = await runCliJson<ExplainJson>(['explain', join(dir, 'python3'), '--binfmt-dir', emptyBinfmt]);
+    assert.equal(host.code, 1);
+    assert.deepEqual(host.json.problems.map((problem) => problem.code), ['DANGLING_SYMLINK']);
+    assert.match(host.json.problems[0]?.message ?? '', /python3' is a symbolic link to 'python3\.11'/);
+    symlinkSync('python3.11', join(root, 'usr', 'bin', 'python3'));
+    const inRoot = await runCliJson<ExplainJson>(['explain', '/usr/bin/python3', '--root', root, '--binfmt-dir', emptyBinfmt]);
+    assert.deepEqual(inRoot.json.problems.map((problem) => problem.code), ['DANGLING_SYMLINK']);
+  });
+
+  it('#!/usr/bin/env python3 -u is flagged: env gets one argument', async () => {
+    const script = put(join(work, 'env-split'), '#!/usr/bin/env python3 -u\nprint(1)\n');
+    const { json } = await runCliJson<ExplainJson>(['explain', script, '--binfmt-dir', emptyBinfmt]);
+    assert.deepEqual(json.argv?.slice(0, 2), ['/usr/bin/env', 'python3 -u']);
+    assert.ok(json.problems.some((problem) => problem.code === 'SHEBANG_ENV_SPLIT' && problem.fix.includes('env -S')), JSON.stringify(json.problems));
+  });
+
   it('usage errors exit 2; a --binfmt-dir that is not binfmt_misc exits 1', async () => {
     assert.equal((await runCli(['explain'])).code, 2);
     const bad = await runCli(['explain', '/bin/true', '--binfmt-dir', work]);

@@ -393,3 +393,34 @@ describe('simulateExec: the program an emulator runs (QEMU loads its PT_INTERP)'
     assert.equal(plain.emulated, null);
   });
 });
+
+describe('simulateExec: dangling links and env with one split argument', () => {
+  it('a dangling symlink names the link and its target', () => {
+    const w: ExecWorld = { ...world({}), lookup: (path) => path === '/usr/bin/python3' ? { kind: 'missing', danglingLink: { target: 'python3.11' } } : { kind: 'missing' } };
+    const p = simulateExec({ path: '/usr/bin/python3', argv: ['python3'] }, w);
+    assert.equal(p.errno, 'ENOENT');
+    assert.deepEqual(codes(p), ['DANGLING_SYMLINK']);
+    assert.match(p.problems[0]?.message ?? '', /'\/usr\/bin\/python3' is a symbolic link to 'python3\.11', which does not exist/);
+  });
+
+  it('a #! interpreter that is a dangling symlink says so too', () => {
+    const base = world({ '/s': { head: '#!/usr/bin/python3\n' } });
+    const w: ExecWorld = { ...base, lookup: (path) => path === '/usr/bin/python3' ? { kind: 'missing', danglingLink: { target: 'python3.11' } } : base.lookup(path) };
+    const p = simulateExec({ path: '/s', argv: ['s'] }, w);
+    assert.deepEqual(codes(p), ['DANGLING_SYMLINK']);
+    assert.match(p.problems[0]?.message ?? '', /^script: /);
+  });
+
+  it('#!/usr/bin/env python3 -u: env receives one argument, suggest env -S', () => {
+    const files = { '/s': { head: '#!/usr/bin/env python3 -u\n' }, '/usr/bin/env': elf(X86_64) };
+    const p = simulateExec({ path: '/s', argv: ['s'] }, world(files));
+    assert.equal(p.ok, true);
+    assert.deepEqual(p.argv, ['/usr/bin/env', 'python3 -u', '/s']);
+    assert.deepEqual(codes(p), ['SHEBANG_ENV_SPLIT']);
+    assert.match(p.problems[0]?.fix ?? '', /#!\/usr\/bin\/env -S python3 -u/);
+    for (const fine of ['#!/usr/bin/env python3\n', '#!/usr/bin/env -S python3 -u\n', '#!/bin/sh -e -x\n']) {
+      const other = simulateExec({ path: '/s', argv: ['s'] }, world({ ...files, '/s': { head: fine }, '/bin/sh': elf(X86_64) }));
+      assert.deepEqual(codes(other), [], fine);
+    }
+  });
+});

@@ -28,7 +28,12 @@ export interface ElfFacts {
 
 /** How open_exec() would find a path: an error kind, or what it opened. */
 export type FileLookup =
-  | { readonly kind: 'missing' | 'notdir' | 'loop' | 'toolong' | 'denied' }
+  | {
+    readonly kind: 'missing';
+    /** The path is a symbolic link whose target does not exist (a dangling link). */
+    readonly danglingLink?: { readonly target: string } | undefined;
+  }
+  | { readonly kind: 'notdir' | 'loop' | 'toolong' | 'denied' }
   /** Not a regular file (directory, device, fifo, socket): exec gives EACCES. */
   | { readonly kind: 'dir' | 'special'; readonly realPath: string }
   | {

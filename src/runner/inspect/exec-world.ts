@@ -124,9 +124,19 @@ function lookupHostPath(hostPath: string, shownPath: string): FileLookup {
   } catch (error) {
     const kind = LOOKUP_ERRORS[(error as NodeJS.ErrnoException).code ?? ''];
     if (kind === undefined) throw error;
+    if (kind === 'missing') return { kind, danglingLink: danglingLinkAt(hostPath) };
     return { kind };
   }
   return examine(hostPath, shownPath, stats);
+}
+
+/** The target of a symbolic link at `hostPath` that stat could not follow, or undefined when it is no link. */
+function danglingLinkAt(hostPath: string): { target: string } | undefined {
+  try {
+    return { target: readlinkSync(bytesOf(hostPath), { encoding: 'buffer' }).toString('latin1') };
+  } catch {
+    return undefined;
+  }
 }
 
 /** readlink for root-relative byte-string paths: null for "not a link" and for missing paths. */
@@ -151,7 +161,11 @@ export function lookupInRoot(root: string, cwd: string, path: string): FileLooku
     throw error;
   }
   const hostPath = resolved === '/' ? root : joinBytes(root, resolved.slice(1));
-  return lookupHostPath(hostPath, hostPath);
+  const found = lookupHostPath(hostPath, hostPath);
+  if (found.kind !== 'missing' || found.danglingLink !== undefined) return found;
+  // The resolver followed the link to its missing target: name the link the caller gave.
+  const target = rootReadlink(root)(path.startsWith('/') ? path : joinBytes(cwd, path));
+  return target === null ? found : { kind: 'missing', danglingLink: { target } };
 }
 
 /** open_exec(path) on the host, relative paths against `cwd`. */
