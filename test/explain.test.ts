@@ -82,7 +82,7 @@ describe('crossroot explain', () => {
   after(() => rmSync(work, { recursive: true, force: true }));
 
   it('predicts a native program on the host: exit 0, loader, argv', async () => {
-    const { code, json } = await runCliJson<ExplainJson>(['explain', '/bin/true', 'a', '--argv0', 'T', '--binfmt-dir', emptyBinfmt]);
+    const { code, json } = await runCliJson<ExplainJson>(['explain', '--argv0', 'T', '--binfmt-dir', emptyBinfmt, '/bin/true', 'a']);
     assert.equal(code, 0);
     assert.equal(json.ok, true);
     assert.equal(json.errno, null);
@@ -93,7 +93,7 @@ describe('crossroot explain', () => {
   });
 
   it('a foreign ELF through an F entry in a root: the pinned emulator runs', async () => {
-    const { code, json } = await runCliJson<ExplainJson>(['explain', '/usr/bin/arm-link', 'x', '--root', root, '--binfmt-dir', binfmt]);
+    const { code, json } = await runCliJson<ExplainJson>(['explain', '--root', root, '--binfmt-dir', binfmt, '/usr/bin/arm-link', 'x']);
     // The pinned /usr/bin/qemu-aarch64-static is looked up on this host; missing there, the kernel still holds it (F_PINNED_GONE).
     assert.deepEqual(json.argv, ['/usr/bin/qemu-aarch64-static', '/usr/bin/arm-link', 'x']);
     assert.equal(json.steps[0]?.entry, 'qemu-aarch64');
@@ -102,7 +102,7 @@ describe('crossroot explain', () => {
   });
 
   it('a foreign ELF with no handler: exit 1, NO_HANDLER with the install command', async () => {
-    const { code, json } = await runCliJson<ExplainJson>(['explain', '/bin/arm', '--root', root, '--binfmt-dir', emptyBinfmt]);
+    const { code, json } = await runCliJson<ExplainJson>(['explain', '--root', root, '--binfmt-dir', emptyBinfmt, '/bin/arm']);
     assert.equal(code, 1);
     assert.equal(json.errno, 'ENOEXEC');
     assert.equal(json.problems[0]?.code, 'NO_HANDLER');
@@ -110,19 +110,19 @@ describe('crossroot explain', () => {
   });
 
   it('a script in a root calls a foreign ELF', async () => {
-    const { json } = await runCliJson<ExplainJson>(['explain', '/bin/script', 'a', '--root', root, '--binfmt-dir', binfmt]);
+    const { json } = await runCliJson<ExplainJson>(['explain', '--root', root, '--binfmt-dir', binfmt, '/bin/script', 'a']);
     assert.deepEqual(json.steps.map((step) => step.handler).slice(0, 2), ['script', 'binfmt_misc']);
   });
 
   it('finds the loader in the root and reports a missing library', async () => {
-    const { code, json } = await runCliJson<ExplainJson>(['explain', '/bin/true-nolib', '--root', root, '--binfmt-dir', emptyBinfmt]);
+    const { code, json } = await runCliJson<ExplainJson>(['explain', '--root', root, '--binfmt-dir', emptyBinfmt, '/bin/true-nolib']);
     assert.equal(code, 0); // the kernel's exec succeeds; ld.so fails later
     assert.equal(json.loader, '/lib64/ld-linux-x86-64.so.2');
     assert.deepEqual(json.problems.map((problem) => problem.code), ['LIBRARY_MISSING']);
   });
 
   it('a link out of the root resolves inside it', async () => {
-    const { code, json } = await runCliJson<ExplainJson>(['explain', '/bin/escape', '--root', join(root, 'usr'), '--binfmt-dir', emptyBinfmt]);
+    const { code, json } = await runCliJson<ExplainJson>(['explain', '--root', join(root, 'usr'), '--binfmt-dir', emptyBinfmt, '/bin/escape']);
     assert.equal(code, 1);
     assert.equal(json.errno, 'ENOENT'); // /bin/true inside root/usr does not exist
   });
@@ -131,14 +131,14 @@ describe('crossroot explain', () => {
     const bare = join(work, 'bare');
     put(join(bare, 'bin', 'true'), '');
     copyFileSync('/bin/true', join(bare, 'bin', 'true'));
-    const { code, json } = await runCliJson<ExplainJson>(['explain', '/bin/true', '--root', bare, '--binfmt-dir', emptyBinfmt]);
+    const { code, json } = await runCliJson<ExplainJson>(['explain', '--root', bare, '--binfmt-dir', emptyBinfmt, '/bin/true']);
     assert.equal(code, 1);
     assert.equal(json.errno, 'ENOENT');
     assert.deepEqual(json.problems.map((problem) => problem.code), ['LOADER_MISSING']);
   });
 
   it('tells a human the story and the fix', async () => {
-    const { code, stdout } = await runCli(['explain', '/bin/arm', '--root', root, '--binfmt-dir', emptyBinfmt]);
+    const { code, stdout } = await runCli(['explain', '--root', root, '--binfmt-dir', emptyBinfmt, '/bin/arm']);
     assert.equal(code, 1);
     assert.match(stdout, /^1\. \/bin\/arm: ELF 64-bit LSB AArch64 EXEC/m);
     assert.match(stdout, /=> fails with ENOEXEC/);
@@ -214,7 +214,7 @@ describe('crossroot explain', () => {
 
   it('usage errors exit 2; a --binfmt-dir that is not binfmt_misc exits 1', async () => {
     assert.equal((await runCli(['explain'])).code, 2);
-    const bad = await runCli(['explain', '/bin/true', '--binfmt-dir', work]);
+    const bad = await runCli(['explain', '--binfmt-dir', work, '/bin/true']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^crossroot: /);
   });

@@ -16,19 +16,13 @@ import { runProcess } from '../src/runner/process/process.ts';
 import type { RunResult } from '../src/runner/process/process.ts';
 import { aarch64Entry, hostRegistrations, runCliWithHostEntries } from './support/fake-host-binfmt.ts';
 import type { TestRoot } from './support/package-roots.ts';
-import { makeTestRoot, mountPoints } from './support/package-roots.ts';
-import { mountsUnder as mountsUnderText } from '../src/runner/enter/enter.ts';
+import { makeTestRoot } from './support/package-roots.ts';
+import { mountsUnder } from '../src/runner/host/mounts.ts';
+import { cliCommand, spawnCli } from './support/cli.ts';
 import { createUnprivilegedUser } from './support/unprivileged-user.ts';
 
-const BIN = new URL('../src/cli/bin.ts', import.meta.url).pathname;
-const TSX = import.meta.resolve('tsx');
-
 function crossroot(args: readonly string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<RunResult> {
-  return runProcess([process.execPath, '--import', TSX, BIN, ...args], {
-    timeoutMs: options.timeoutMs ?? 60_000,
-    ...(options.input === undefined ? {} : { input: options.input }),
-    env: { ...process.env, ...options.env },
-  });
+  return spawnCli(args, options);
 }
 
 /** Processes whose root directory is `dir` (what a leaked process of a run would show). */
@@ -43,10 +37,6 @@ function processesRootedAt(dir: string): number[] {
     }
   }
   return found;
-}
-
-function mountsUnder(dir: string): string[] {
-  return mountPoints().filter((point) => point === dir || point.startsWith(`${dir}/`));
 }
 
 /** Names, sizes, modes and mtimes of everything under `dir` (a host directory a hostile root points at). */
@@ -92,7 +82,7 @@ describe('run: status, streams, options', () => {
 
   test('a signal sent to crossroot reaches the command (SIGTERM: 143)', async () => {
     let pid = 0;
-    const running = runProcess([process.execPath, '--import', TSX, BIN, 'run', arm64, '--', 'sleep', '60'], {
+    const running = runProcess(cliCommand(['run', arm64, '--', 'sleep', '60']), {
       timeoutMs: 60_000, onSpawn: (spawned) => { pid = spawned; },
     });
     const deadline = Date.now() + 30_000;
@@ -270,14 +260,14 @@ describe('mounts left by other tools', () => {
 
   test('mountsUnder reads /proc/self/mounts, octal escapes included', () => {
     const text = 'proc /proc proc rw 0 0\ntmpfs /r/dev tmpfs rw 0 0\ntmpfs /r2/x tmpfs rw 0 0\ntmpfs /r/with\\040space tmpfs rw 0 0\n';
-    assert.deepEqual(mountsUnderText('/r', text), ['/r/dev', '/r/with space']);
+    assert.deepEqual(mountsUnder('/r', text), ['/r/dev', '/r/with space']);
   });
 });
 
 describe('nothing outlives a run', () => {
   test('SIGKILL of crossroot during sleep 60: no mount, no process, no registration left', async () => {
     let pid = 0;
-    const running = runProcess([process.execPath, '--import', TSX, BIN, 'run', arm64, '--', 'sleep', '60'], {
+    const running = runProcess(cliCommand(['run', arm64, '--', 'sleep', '60']), {
       timeoutMs: 90_000, onSpawn: (spawned) => { pid = spawned; },
     });
     const deadline = Date.now() + 30_000;
@@ -361,7 +351,7 @@ describe('shell', () => {
     const tmux = (...args: string[]): Promise<RunResult> => runProcess(['tmux', ...args], { timeoutMs: 10_000 });
     // tmux runs its command through a shell; the status lands in a file the test reads.
     await tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30',
-      `${process.execPath} --import ${TSX} ${BIN} shell ${arm64}; echo $? > ${statusFile}; sleep 60`);
+      `${cliCommand(['shell', arm64]).join(' ')}; echo $? > ${statusFile}; sleep 60`);
     try {
       const screen = async (pattern: RegExp): Promise<string> => {
         let text = '';

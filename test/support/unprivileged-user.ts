@@ -15,13 +15,14 @@
 // and its home (userdel -r), its subuid/subgid lines and its tsx cache in /tmp
 // should one exist; files of its subordinate ids under `base` are the
 // caller's to remove (as root, from the host side).
+import { cliCommand } from './cli.ts';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chownSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runProcess } from '../../src/runner/process/process.ts';
 import type { RunResult } from '../../src/runner/process/process.ts';
-import { subordinateRange } from '../../src/runner/create/create.ts';
+import { subordinateRanges } from '../../src/runner/host/userns.ts';
 
 const TSX = import.meta.resolve('tsx');
 const SUBID_FILES = ['/etc/subuid', '/etc/subgid'] as const;
@@ -122,14 +123,14 @@ export async function createUnprivilegedUser(base: string): Promise<Unprivileged
   const gid = Number((await runProcess(['id', '-g', name])).stdout.trim());
   try {
     // useradd adds ranges itself when login.defs has SUB_UID_MIN...; they count the same.
-    if (subordinateRange('/etc/subuid', name, uid) === null || subordinateRange('/etc/subgid', name, uid) === null) {
+    if (subordinateRanges('/etc/subuid', { name, uid }).length === 0 || subordinateRanges('/etc/subgid', { name, uid }).length === 0) {
       removeSubIdLines(name, uid);
       const start = freeRangeStart();
       for (const file of SUBID_FILES) appendFileSync(file, `${name}:${String(start)}:${String(RANGE)}\n`);
     }
-    const subuid = subordinateRange('/etc/subuid', name, uid);
-    const subgid = subordinateRange('/etc/subgid', name, uid);
-    if (subuid === null || subgid === null) throw new Error(`no subordinate ranges for ${name}`);
+    const subuid = subordinateRanges('/etc/subuid', { name, uid })[0];
+    const subgid = subordinateRanges('/etc/subgid', { name, uid })[0];
+    if (subuid === undefined || subgid === undefined) throw new Error(`no subordinate ranges for ${name}`);
     const tmp = join(home, '.cache', 'tmp');
     mkdirSync(tmp, { recursive: true, mode: 0o700 });
     for (const dir of [join(home, '.cache'), tmp]) chownSync(dir, uid, gid);
@@ -152,7 +153,7 @@ export async function createUnprivilegedUser(base: string): Promise<Unprivileged
     const inSubuids = (id: number): boolean => id === uid || (id >= subuid.start && id < subuid.start + subuid.count);
     return {
       name, uid, gid, home, subuid, subgid, run,
-      crossroot: (args, options = {}) => run([process.execPath, '--import', tsx, bin, ...args], options),
+      crossroot: (args, options = {}) => run(cliCommand(args, { bin, tsx }), options),
       processes: () => readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && uidsOf(pid).some(inSubuids)).map(Number),
       remove: async () => {
         const deleted = await withPasswdLock(['userdel', '--remove', name]);

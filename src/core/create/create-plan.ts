@@ -129,9 +129,9 @@ export function canonicalSuite(suite: string): string {
  * Checks that the suite name is plausible and has the port. Unknown suites
  * (Ubuntu's, future ones) pass: the archive is the judge.
  */
-export function checkSuite(suite: string, debianArch: string): void {
+export function checkSuite(suite: string, debianArch: string, typed = suite): void {
   if (!/^[a-z][a-z0-9.-]*$/.test(suite)) {
-    throw new UsageError(`parse option '--suite': '${suite}' is not a suite name`, { hint: `use a codename such as '${DEFAULT_SUITE}' or 'trixie'` });
+    throw new UsageError(`parse option '--suite': '${typed}' is not a suite name`, { hint: `use a Debian codename such as '${DEFAULT_SUITE}' or 'sid'` });
   }
   const known = DEBIAN_SUITES.find((entry) => entry.suite === suite);
   if (known !== undefined && !(known.archs as readonly string[]).includes(debianArch)) {

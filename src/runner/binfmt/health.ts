@@ -21,6 +21,7 @@
 import { closeSync, constants, fchmodSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, statSync, writeSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hasPrivateBinfmt } from '../../core/host/kernel-release.ts';
 import type { ArchName } from '../../core/arch/arch.ts';
 import { ARCHITECTURES } from '../../core/arch/arch.ts';
 import type { ArchProbes, InstanceVerdict, InterpreterFacts, ProbeFact } from '../../core/binfmt/health.ts';
@@ -88,17 +89,6 @@ function deviceOf(dir: string): string | null {
   }
 }
 
-/** [major, minor] of a kernel release string ("6.18.44-fc" -> [6, 18]); [0, 0] when unreadable. */
-export function kernelVersion(text: string = release()): [number, number] {
-  const match = /^(\d+)\.(\d+)/.exec(text);
-  return match ? [Number(match[1]), Number(match[2])] : [0, 0];
-}
-
-export function kernelAtLeast(major: number, minor: number, text: string = release()): boolean {
-  const [haveMajor, haveMinor] = kernelVersion(text);
-  return haveMajor > major || (haveMajor === major && haveMinor >= minor);
-}
-
 /**
  * Host or private instance. Rules, in order:
  *  1. the process is in the initial user namespace (its uid_map is the identity
@@ -117,7 +107,7 @@ export function detectNamespace(dir: string): NamespaceInfo {
   const host = (evidence: string): NamespaceInfo => ({ namespace: 'host', evidence, note: null });
   const initial = hasIdentityUidMap('self');
   if (initial === true) return host('initial user namespace (uid_map is the identity)');
-  if (!kernelAtLeast(6, 7)) return host(`Linux ${release()} has a single binfmt_misc instance (private ones need 6.7)`);
+  if (!hasPrivateBinfmt(release())) return host(`Linux ${release()} has a single binfmt_misc instance (private ones need 6.7)`);
   const device = deviceOf(dir);
   const hostDevices = hasIdentityUidMap('1') === true ? hostBinfmtDevices() : null;
   if (device !== null && hostDevices?.has(device) === true) {
@@ -265,6 +255,8 @@ export interface UnmountedStatus {
   readonly path: string;
   readonly namespace: NamespaceInfo;
   readonly hint: string;
+  /** The emulators on disk are there whether or not binfmt_misc is mounted (versions not read). */
+  readonly emulators: readonly EmulatorReport[];
 }
 
 export type StatusReport = MountedStatus | UnmountedStatus;
@@ -319,11 +311,22 @@ function emulatorFor(interpreter: string, candidates: readonly Emulator[]): Emul
   return candidates.find((candidate) => candidate.path === interpreter || (real !== null && candidate.realPath === real));
 }
 
+/** Candidates come ranked (static first): the first per architecture is findEmulators()'s choice. */
+function preferredEmulators(candidates: readonly Emulator[]): Emulator[] {
+  const preferred = new Map<ArchName, Emulator>();
+  for (const candidate of candidates) if (!preferred.has(candidate.arch)) preferred.set(candidate.arch, candidate);
+  return [...preferred.values()];
+}
+
 /** Everything `binfmt status` reports, probes included unless `probe: false`. */
 export async function collectStatus(options: StatusOptions = {}): Promise<StatusReport> {
   const dir = options.binfmtDir ?? DEFAULT_BINFMT_DIR;
   const namespace = detectNamespace(dir);
-  if (!isBinfmtDir(dir)) return { mounted: false, path: dir, namespace, hint: mountHint(dir) };
+  if (!isBinfmtDir(dir)) {
+    const emulators = preferredEmulators(findEmulatorCandidates())
+      .map((emulator) => ({ arch: emulator.arch, path: emulator.path, static: emulator.static, version: null }));
+    return { mounted: false, path: dir, namespace, hint: mountHint(dir), emulators };
+  }
   const instance = readInstance(dir);
   const probeArches = options.probeArches ?? ARCHITECTURES.map((arch) => arch.name);
   // Probes first: they run in child processes while the rest is gathered here.
@@ -333,9 +336,7 @@ export async function collectStatus(options: StatusOptions = {}): Promise<Status
 
   // One discovery: candidates come ranked (static first), so the first per architecture is findEmulators()'s choice.
   const candidates = findEmulatorCandidates();
-  const preferred = new Map<ArchName, Emulator>();
-  for (const candidate of candidates) if (!preferred.has(candidate.arch)) preferred.set(candidate.arch, candidate);
-  const emulators = [...preferred.values()];
+  const emulators = preferredEmulators(candidates);
   const interpreterNames = [...new Set(instance.entries.map((entry) => entry.interpreter))];
   // Versions (read from the files; a spawn only where a file has no QEMU banner) beside the probes.
   const versionsWanted = options.versions ?? true;

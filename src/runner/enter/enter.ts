@@ -25,13 +25,15 @@
 // exits when the socket reaches EOF, which happens when crossroot dies, even
 // by SIGKILL (stage 2 then removes the run's temporary files first; a
 // parent-death signal on unshare would kill it before it could).
+import { checkCommandInRoot } from './command-lookup.ts';
+import type { EnterEvent } from './events.ts';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, statSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Architecture } from '../../core/arch/arch.ts';
-import { archOfElf, resolveArch } from '../../core/arch/arch.ts';
+import { archByName, resolveArch } from '../../core/arch/arch.ts';
 import type { BinfmtEntry } from '../../core/binfmt/entry.ts';
 import { findHandler } from '../../core/binfmt/match.ts';
 import { referenceHead } from '../../core/binfmt/install-plan.ts';
@@ -50,7 +52,7 @@ import { QEMU_BINFMT_DIR, describeEmulator, emulatorFileNames, honoursPreserveAr
 import { withFileSource } from '../fs/file-source.ts';
 import { guessNativeArches } from '../host/native.ts';
 import type { RunningProcess } from '../process/process.ts';
-import { ProcessError, exitStatusOf, nodeScriptArgv, runChecked, startProcess } from '../process/process.ts';
+import { ProcessError, exitStatusOf, nodeScriptArgv, startProcess } from '../process/process.ts';
 import { jsonLine, onJsonLines } from '../process/json-lines.ts';
 import { resolveHostPathInRoot, rootReadlink } from '../fs/root-fs.ts';
 import type { TemporaryEntry } from './enter-setup.ts';
@@ -62,13 +64,20 @@ import type { AccelerationFacts } from '../accelerate/accelerate.ts';
 import { planRootAcceleration } from '../accelerate/accelerate.ts';
 import type { ProfileReport } from '../../core/enter/profile.ts';
 import { renamePrograms } from '../../core/enter/profile.ts';
-import { mountPointsUnder } from '../../core/host/mount-table.ts';
-import { parseSubIds } from '../../core/users/subordinate-ids.ts';
+import { PRIVATE_BINFMT_KERNEL, hasPrivateBinfmt } from '../../core/host/kernel-release.ts';
+import type { IdMaps } from '../../core/users/id-maps.ts';
+import { mappedCount } from '../../core/users/id-maps.ts';
+import { mountsUnder } from '../host/mounts.ts';
+import { detectRootArch } from '../fs/root-arch.ts';
+import { kindOf } from '../fs/kind.ts';
+import { idMapsOfThisUser, waitForUserNamespace, writeIdMaps } from '../host/userns.ts';
 
 export interface EnterOptions {
   /** The root directory; undefined with `arch` means the managed root of that architecture. */
   readonly rootDir?: string | undefined;
   readonly arch?: string | undefined;
+  /** false: a managed root that does not exist yet is an error instead of being created. */
+  readonly createRoot?: boolean | undefined;
   readonly binds?: readonly string[];
   readonly workdir?: string | undefined;
   readonly env?: readonly string[];
@@ -89,8 +98,8 @@ export interface EnterOptions {
   readonly progress?: ((state: ProgressState, seconds: number) => void) | undefined;
   /** Called once the managed root exists (to clear a progress line). */
   readonly rootReady?: (() => void) | undefined;
-  /** Where warnings and --verbose diagnostics go. */
-  readonly stderr: (text: string) => void;
+  /** Receives warnings, notes and --verbose details (the CLI renders them on stderr). */
+  readonly onEvent: (event: EnterEvent) => void;
   /** The caller's environment (TERM, LANG) and cwd (relative --bind sources). */
   readonly hostEnv: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
@@ -106,21 +115,13 @@ export interface EnterResult {
   readonly profile: ProfileReport | null;
 }
 
-/** Linux 6.7 gave each user namespace its own binfmt_misc instance. */
-export const PRIVATE_BINFMT_KERNEL = [6, 7] as const;
 /** Reads of the root's small text files stop here (a hostile root may hold anything). */
 const MAX_TEXT_FILE = 4 * 1024 * 1024;
 
-function kindOf(hostPath: string): PathKind {
-  try {
-    const stat = lstatSync(hostPath);
-    if (stat.isSymbolicLink()) return 'link';
-    if (stat.isDirectory()) return 'dir';
-    if (stat.isFile()) return 'file';
-    return 'other';
-  } catch {
-    return null;
-  }
+/** kindOf() in enter-plan's words (a symlink is 'link' there). */
+function pathKind(hostPath: string): PathKind {
+  const kind = kindOf(hostPath);
+  return kind === 'symlink' ? 'link' : kind;
 }
 
 /** Reads a root file resolved within the root; null when missing, not regular or too big. */
@@ -133,28 +134,6 @@ function readRootText(rootDir: string, path: string): string | null {
   } catch {
     return null;
   }
-}
-
-/** The architecture of the root's /bin/sh (or another essential program). */
-function detectRootArch(rootDir: string): Architecture | null {
-  for (const path of ['/bin/sh', '/usr/bin/sh', '/usr/bin/env', '/bin/busybox']) {
-    try {
-      const { hostPath } = resolveHostPathInRoot(rootDir, path);
-      const arch = withFileSource(hostPath, (source) => archOfElf(parseElf(source)));
-      if (arch !== null) return arch;
-    } catch {
-      // try the next one
-    }
-  }
-  return null;
-}
-
-function kernelAtLeast(version: readonly [number, number], text: string = release()): boolean {
-  const match = /^(\d+)\.(\d+)/.exec(text);
-  if (match === null) return false;
-  const major = Number(match[1]);
-  const minor = Number(match[2]);
-  return major > version[0] || (major === version[0] && minor >= version[1]);
 }
 
 /** Why user namespaces cannot be used, or null when they look available. */
@@ -173,79 +152,14 @@ function usernsBlocker(): string | null {
   return null;
 }
 
-/** Mount points under `rootDir` in this namespace (left by another tool, or a run of crossroot without namespaces). */
-export function mountsUnder(rootDir: string, mountsText?: string): string[] {
-  let text = mountsText;
-  if (text === undefined) {
-    try {
-      text = readFileSync('/proc/self/mounts', 'utf8');
-    } catch {
-      return [];
-    }
-  }
-  return mountPointsUnder(text, rootDir);
-}
-
-interface IdMapping {
-  readonly kind: 'identity' | 'subid';
-  readonly uidLines: string;
-  readonly gidLines: string;
-  /** newuidmap/newgidmap argv tails (rootless). */
-  readonly uidArgs: readonly string[];
-  readonly gidArgs: readonly string[];
-  /** Number of ids mapped from 0 (for devpts gid=5). */
-  readonly gidCount: number;
-}
-
-function subIdRange(file: string, user: string, id: number): { start: number; count: number } | null {
-  try {
-    return parseSubIds(readFileSync(file, 'utf8'), { name: user, uid: id })[0] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-function idMapping(hostEnv: Readonly<Record<string, string | undefined>>): IdMapping {
-  const uid = process.geteuid?.() ?? 0;
-  const gid = process.getegid?.() ?? 0;
-  if (uid === 0) {
-    return { kind: 'identity', uidLines: '0 0 4294967295\n', gidLines: '0 0 4294967295\n', uidArgs: [], gidArgs: [], gidCount: 4294967295 };
-  }
-  const name = userName(uid) ?? hostEnv['USER'] ?? String(uid);
-  const subuid = subIdRange('/etc/subuid', name, uid);
-  const subgid = subIdRange('/etc/subgid', name, uid);
-  if (subuid === null || subgid === null) {
-    throw new CrossrootError('USERNS_BLOCKED', `map ids for '${name}': no range in ${subuid === null ? '/etc/subuid' : '/etc/subgid'}`, {
-      hint: `as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${name} (and install uidmap for newuidmap)`,
-    });
-  }
-  return {
-    kind: 'subid',
-    uidLines: '',
-    gidLines: '',
-    uidArgs: ['0', String(uid), '1', '1', String(subuid.start), String(subuid.count)],
-    gidArgs: ['0', String(gid), '1', '1', String(subgid.start), String(subgid.count)],
-    gidCount: 1 + subgid.count,
-  };
-}
-
-function userName(uid: number): string | null {
-  try {
-    for (const entry of parsePasswd(readFileSync('/etc/passwd', 'utf8'))) if (entry.uid === uid) return entry.name;
-  } catch {
-    // no passwd
-  }
-  return null;
-}
-
 /**
  * The emulator files of one architecture, best first (static first, then PATH order, then
  * /usr/libexec/qemu-binfmt): emulators.ts's search, limited to one architecture because every
  * candidate found is opened and parsed, and run startup time matters.
  */
-function emulatorCandidatesFor(arch: Architecture): Emulator[] {
+function emulatorCandidatesFor(arch: Architecture, path: string): Emulator[] {
   const { pathNames, binfmtName } = emulatorFileNames(arch);
-  const dirs = (process.env['PATH'] ?? '').split(':').filter((dir) => dir.startsWith('/'));
+  const dirs = path.split(':').filter((dir) => dir.startsWith('/'));
   const found: Emulator[] = [];
   const seen = new Set<string>();
   const add = (path: string, source: 'path' | 'qemu-binfmt'): void => {
@@ -259,8 +173,8 @@ function emulatorCandidatesFor(arch: Architecture): Emulator[] {
   return [...found.filter((emulator) => emulator.static), ...found.filter((emulator) => !emulator.static)];
 }
 
-async function emulationFacts(arch: Architecture, rootDir: string, native: boolean, choice: EmulationChoice): Promise<EmulationFacts> {
-  const kernelOk = kernelAtLeast(PRIVATE_BINFMT_KERNEL);
+async function emulationFacts(arch: Architecture, rootDir: string, native: boolean, choice: EmulationChoice, hostPath: string): Promise<EmulationFacts> {
+  const kernelOk = hasPrivateBinfmt(release());
   const userns = usernsBlocker();
   const privateBlocker = !kernelOk
     ? `Linux ${release()} has no private binfmt_misc instances (needs >= ${PRIVATE_BINFMT_KERNEL.join('.')})`
@@ -268,7 +182,7 @@ async function emulationFacts(arch: Architecture, rootDir: string, native: boole
   if (native) {
     return { native, privateBlocker, emulator: null, dynamicEmulatorOnly: null, hostEntry: null, hostInterpreterStatic: null, hostInterpreterInRoot: false };
   }
-  const candidates = emulatorCandidatesFor(arch);
+  const candidates = emulatorCandidatesFor(arch, hostPath);
   const statics = candidates.filter((candidate) => candidate.static);
   // A `-binfmt-P` name honours P without asking QEMU its version (a spawn saved).
   const best = statics.find((candidate) => candidate.requiresP) ?? statics[0] ?? null;
@@ -332,22 +246,6 @@ function inForegroundGroup(): boolean {
   }
 }
 
-async function waitForNamespace(pid: number, done: Promise<unknown>): Promise<boolean> {
-  const own = readlinkSync('/proc/self/ns/user');
-  let exited = false;
-  void done.then(() => { exited = true; }, () => { exited = true; });
-  const deadline = Date.now() + 10_000;
-  while (!exited && Date.now() < deadline) {
-    try {
-      if (readlinkSync(`/proc/${pid}/ns/user`) !== own) return true;
-    } catch {
-      return false;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  return false;
-}
-
 /** The host pid of `pid`'s first child, once it exists. */
 async function firstChild(pid: number, done: Promise<unknown>): Promise<number> {
   let exited = false;
@@ -366,7 +264,7 @@ async function firstChild(pid: number, done: Promise<unknown>): Promise<number> 
 
 export interface PreparedRun {
   readonly plan: EnterPlan;
-  readonly mapping: IdMapping;
+  readonly mapping: IdMaps;
   readonly warnings: readonly string[];
   readonly acceleration: PreparedAcceleration | null;
 }
@@ -401,20 +299,20 @@ function createdEntries(rootDir: string, steps: readonly Stage2Step[]): CreatedE
 async function prepareAcceleration(plan: EnterPlan, options: EnterOptions): Promise<{ plan: EnterPlan; acceleration: PreparedAcceleration | null }> {
   if (options.accelerate !== true) return { plan, acceleration: null };
   if (plan.emulation.mode === 'native') {
-    options.stderr(`crossroot: --accelerate: the root's ${plan.arch} programs run natively; nothing to accelerate\n`);
+    options.onEvent({ kind: 'note', message: `--accelerate: the root's ${plan.arch} programs run natively; nothing to accelerate` });
     return { plan, acceleration: null };
   }
   let facts: AccelerationFacts;
   try {
     facts = await planRootAcceleration(plan.rootDir, {
       ...(options.hostEnv['CROSSROOT_HOME'] === undefined ? {} : { home: options.hostEnv['CROSSROOT_HOME'] }),
-      log: (line) => options.stderr(`crossroot: ${line}\n`),
+      log: (line) => options.onEvent({ kind: 'note', message: line }),
       ...(resolveArch(plan.arch)?.debian[0] === undefined ? {} : { debianArch: resolveArch(plan.arch)?.debian[0] }),
     });
   } catch (error) {
     // No tools root (it could not be created: offline, not root, ...): the run goes on, emulated.
     const reason = error instanceof Error ? error.message : String(error);
-    options.stderr(`crossroot: accelerate: nothing accelerated: ${reason}\n`);
+    options.onEvent({ kind: 'note', message: `accelerate: nothing accelerated: ${reason}` });
     return { plan, acceleration: null };
   }
   const notes = emulatedToolLines(facts.plan);
@@ -436,7 +334,7 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
   let rootInput = options.rootDir;
   if (rootInput === undefined) {
     if (options.arch === undefined) throw new CrossrootError('USAGE', 'choose a root: give DIR or --arch ARCH');
-    const ensured = await ensureManagedRoot(options.arch, { progress: options.progress, env: options.hostEnv });
+    const ensured = await ensureManagedRoot(options.arch, { progress: options.progress, env: options.hostEnv, create: options.createRoot });
     rootInput = ensured.dir;
     options.rootReady?.();
   }
@@ -457,10 +355,10 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
       hint: 'give the top directory of a root filesystem (the one holding bin/, etc/ and usr/)',
     });
   }
-  const detected = detectRootArch(rootDir);
+  const detected = detectRootArch(rootDir)?.arch ?? null;
   const requested = options.arch === undefined ? null : resolveArch(options.arch);
   if (detected !== null && requested !== null && detected.name !== requested.name) {
-    throw new CrossrootError('ENTER_FAILED', `enter root '${rootDir}': its programs are '${detected.name}', not '${requested.name}'`, {
+    throw new CrossrootError('ARCH_MISMATCH', `enter root '${rootDir}': its programs are '${detected.name}', not '${requested.name}'`, {
       hint: 'drop --arch, or give the root of that architecture',
     });
   }
@@ -477,9 +375,9 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
   const nativeArches = guessNativeArches();
   const native = nativeArches.includes(arch.name);
   const choice = options.emulation ?? 'auto';
-  const facts = await emulationFacts(arch, rootDir, native, choice);
+  const facts = await emulationFacts(arch, rootDir, native, choice, options.hostEnv['PATH'] ?? '');
   const emulation: EmulationDecision = chooseEmulation(choice, arch, facts);
-  const hostIs64 = nativeArches.some((name) => name === 'x86_64' || name === 'aarch64' || name === 'ppc64le' || name === 'riscv64' || name === 's390x');
+  const hostIs64 = nativeArches.some((name) => archByName(name).bits === 64);
   const personality = native && arch.bits === 32 && hostIs64 ? 'linux32' : null;
 
   const passwd = parsePasswd(readRootText(rootDir, '/etc/passwd') ?? '');
@@ -524,7 +422,8 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
     env[name] = value;
   }
   const argv = options.argv ?? [userWithHome.shell, '-l'];
-  const mapping = idMapping(options.hostEnv);
+  if (options.argv !== null && argv[0] !== undefined) checkCommandInRoot(rootDir, argv[0], workdir, env['PATH']);
+  const mapping = idMapsOfThisUser();
   const hostFile = (path: string): string | null => {
     try {
       const real = realpathSync(path);
@@ -535,7 +434,7 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
   };
   const plan = planEnter({
     rootDir,
-    view: { readlink: rootReadlink(rootDir), kind: (path) => kindOf(path === '/' ? rootDir : `${rootDir}${path}`) },
+    view: { readlink: rootReadlink(rootDir), kind: (path) => pathKind(path === '/' ? rootDir : `${rootDir}${path}`) },
     arch,
     emulation,
     emulatorPath: facts.emulator?.realPath ?? null,
@@ -546,7 +445,7 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
     console: terminalOnStdin(),
     procReadOnly: ['sys', 'sysrq-trigger'].filter((name) => existsSync(`/proc/${name}`)),
     sysSubmounts: [...new Set(mountsUnder('/sys').filter((point) => point !== '/sys'))],
-    ttyGroupMapped: mapping.gidCount > 5,
+    ttyGroupMapped: mappedCount(mapping.gid) > 5,
     binds,
     workdir,
     user: userWithHome,
@@ -567,40 +466,25 @@ function terminalOnStdin(): string | null {
   }
 }
 
-function describePlan(plan: EnterPlan, mapping: IdMapping, acceleration: PreparedAcceleration | null): string {
+function describePlan(plan: EnterPlan, mapping: IdMaps, acceleration: PreparedAcceleration | null): string[] {
   const lines = [
-    `crossroot: root '${plan.rootDir}' (${plan.arch})`,
-    `crossroot: emulation: ${plan.emulation.mode}: ${plan.emulation.reason}`,
-    `crossroot: user namespace: ${mapping.kind === 'identity' ? 'identity map (root)' : 'newuidmap/newgidmap with /etc/subuid and /etc/subgid'}`,
+    `root '${plan.rootDir}' (${plan.arch})`,
+    `emulation: ${plan.emulation.mode}: ${plan.emulation.reason}`,
+    `user namespace: ${mapping.kind === 'identity' ? 'identity map (root)' : 'newuidmap/newgidmap with /etc/subuid and /etc/subgid'}`,
   ];
   for (const step of plan.steps) {
-    if (step.op === 'mount') lines.push(`crossroot: mount ${step.what}: ${step.fstype === 'none' ? step.source : step.fstype} on ${step.target} (${step.options})`);
-    else if (step.op === 'register') lines.push(`crossroot: register ${step.text.split(':')[1] ?? ''} in the private binfmt_misc instance`);
-    else if (step.op !== 'symlink') lines.push(`crossroot: create ${step.op === 'mkdir' ? 'directory' : 'file'} ${step.path}${'temporary' in step && step.temporary ? ' (removed after the run)' : ''}`);
+    if (step.op === 'mount') lines.push(`mount ${step.what}: ${step.fstype === 'none' ? step.source : step.fstype} on ${step.target} (${step.options})`);
+    else if (step.op === 'register') lines.push(`register ${step.text.split(':')[1] ?? ''} in the private binfmt_misc instance`);
+    else if (step.op !== 'symlink') lines.push(`create ${step.op === 'mkdir' ? 'directory' : 'file'} ${step.path}${'temporary' in step && step.temporary ? ' (removed after the run)' : ''}`);
   }
   if (acceleration !== null) {
     const { facts } = acceleration;
-    lines.push(`crossroot: accelerate: native tools from ${facts.plan.sourceDir ?? facts.toolsRoot ?? 'nowhere'}${facts.plan.source === null ? '' : ` (${facts.plan.source})`}`);
-    for (const line of substitutedToolLines(facts.plan)) lines.push(`crossroot: accelerate: ${line}`);
+    lines.push(`accelerate: native tools from ${facts.plan.sourceDir ?? facts.toolsRoot ?? 'nowhere'}${facts.plan.source === null ? '' : ` (${facts.plan.source})`}`);
+    for (const line of substitutedToolLines(facts.plan)) lines.push(`accelerate: ${line}`);
   }
-  if (plan.personality !== null) lines.push(`crossroot: personality ${plan.personality}`);
-  lines.push(`crossroot: exec ${plan.exec.join(' ')}`);
-  return `${lines.join('\n')}\n`;
-}
-
-async function writeMaps(pid: number, mapping: IdMapping): Promise<void> {
-  if (mapping.kind === 'identity') {
-    writeFileSync(`/proc/${pid}/uid_map`, mapping.uidLines);
-    writeFileSync(`/proc/${pid}/gid_map`, mapping.gidLines);
-    return;
-  }
-  for (const [tool, args] of [['newuidmap', mapping.uidArgs], ['newgidmap', mapping.gidArgs]] as const) {
-    await runChecked([tool, String(pid), ...args], {
-      code: 'USERNS_BLOCKED',
-      action: `map ids with ${tool}`,
-      hint: 'install uidmap (newuidmap/newgidmap) and check the ranges in /etc/subuid and /etc/subgid',
-    });
-  }
+  if (plan.personality !== null) lines.push(`personality ${plan.personality}`);
+  lines.push(`exec ${plan.exec.join(' ')}`);
+  return lines;
 }
 
 function startStage2(): RunningProcess {
@@ -637,9 +521,9 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
     throw error;
   }
   const { plan, mapping, warnings, acceleration } = prepared;
-  for (const warning of warnings) options.stderr(`crossroot: warning: ${warning}\n`);
-  for (const note of acceleration?.notes ?? []) options.stderr(`crossroot: accelerate: ${note}\n`);
-  if (options.verbose === true) options.stderr(describePlan(plan, mapping, acceleration));
+  for (const warning of warnings) options.onEvent({ kind: 'warning', message: warning });
+  for (const note of acceleration?.notes ?? []) options.onEvent({ kind: 'note', message: `accelerate: ${note}` });
+  if (options.verbose === true) for (const line of describePlan(plan, mapping, acceleration)) options.onEvent({ kind: 'detail', message: line });
   timings['plan'] = performance.now() - t0;
   child ??= startStage2();
   const channel = child.channels[0];
@@ -662,7 +546,7 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
   };
   for (const signal of RELAYED) process.on(signal, relay);
   try {
-    const inNamespace = await waitForNamespace(child.pid, child.done);
+    const inNamespace = await waitForUserNamespace(child.pid, child.done);
     if (!inNamespace) {
       throw new ProcessError(await child.done, {
         code: 'USERNS_BLOCKED',
@@ -671,7 +555,7 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
       });
     }
     try {
-      await writeMaps(child.pid, mapping);
+      await writeIdMaps(child.pid, mapping);
     } catch (error) {
       child.kill('SIGKILL');
       await child.done;
@@ -713,7 +597,7 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
     if (stage2Error !== null) throw stage2Error;
     const exitCode = exitStatusOf(result);
     if (options.verbose === true) {
-      options.stderr(`crossroot: timings (ms): ${Object.entries(timings).map(([name, value]) => `${name} ${value.toFixed(1)}`).join(', ')}\n`);
+      options.onEvent({ kind: 'timings', timings: { ...timings } });
     }
     const names = new Map((acceleration?.facts.plan.mounts ?? []).flatMap((mount) => mount.kind === 'bind' && mount.sourceInRoot === true
       ? [[`${mount.source}-native`, mount.target], [`${mount.source}-emulated`, mount.target]] as const : []));

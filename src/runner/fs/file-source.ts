@@ -4,7 +4,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync, constants } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { pagedSource, type ByteSource } from '../../core/bytes/byte-reader.ts';
-import { CrossrootError } from '../../core/errors.ts';
+import { CrossrootError, ioFailureMessage } from '../../core/errors.ts';
 
 const PAGE_SIZE = 4096;
 const MAX_CACHED_PAGES = 16;
@@ -14,9 +14,9 @@ export type FileSource = ByteSource & { readonly path: string; close(): void };
 function ioError(action: string, path: string, error: unknown): CrossrootError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT' || code === 'ENOTDIR') {
-    return new CrossrootError('NOT_FOUND', `${action}: '${path}' does not exist`, { cause: error });
+    return new CrossrootError('NOT_FOUND', ioFailureMessage(action, path, 'ENOENT'), { cause: error });
   }
-  return new CrossrootError('IO', `${action}: '${path}' ${code ?? String(error)}`, { cause: error });
+  return new CrossrootError('IO', ioFailureMessage(action, path, code ?? String(error)), { cause: error });
 }
 
 function requireRegular(stats: Stats, path: string): void {

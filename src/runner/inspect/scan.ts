@@ -11,14 +11,15 @@
 // non-ELF file costs open + one 4 KiB read + close; an ELF file adds fstat and
 // usually one more read (its dynamic section), and only what scan prints is
 // parsed (summarizeElf: no notes, no dynamic strings).
-import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, readdirSync, realpathSync, statSync, statfsSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, readdirSync, realpathSync, statSync, statfsSync } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import { archOfElf, debianArchOf } from '../../core/arch/arch.ts';
 import type { ArchName } from '../../core/arch/arch.ts';
 import { looksLikeElf, summarizeElf } from '../../core/elf/elf.ts';
 import type { ByteSource, ElfType } from '../../core/elf/elf.ts';
 import { pagedSource } from '../../core/bytes/byte-reader.ts';
-import { isCrossrootError } from '../../core/errors.ts';
+import { isCrossrootError, ioFailureMessage } from '../../core/errors.ts';
+import { mountInfoPoints } from '../host/mounts.ts';
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY;
 
@@ -178,7 +179,7 @@ class Scanner {
     } catch (error) {
       const code = errnoOf(error);
       // ELOOP: replaced by a symlink since readdir; not a regular file any more.
-      if (code !== 'ELOOP' && code !== 'ENOENT') this.problem(path, code, `open '${path}': ${code}`);
+      if (code !== 'ELOOP' && code !== 'ENOENT') this.problem(path, code, ioFailureMessage('open', path, code));
       return;
     }
     try {
@@ -191,7 +192,7 @@ class Scanner {
       } catch (error) {
         const code = errnoOf(error);
         // EISDIR/EAGAIN etc: not a regular file after all (swapped since readdir).
-        this.problem(path, code, `read '${path}': ${code}`);
+        this.problem(path, code, ioFailureMessage('read', path, code));
         return;
       }
       if (got < 4 || !looksLikeElf(head)) return;
@@ -256,7 +257,7 @@ class Scanner {
         entries = readdirSync(current.path, { withFileTypes: true });
       } catch (error) {
         const code = errnoOf(error);
-        this.problem(current.path, code, `read directory '${current.path}': ${code}`);
+        this.problem(current.path, code, ioFailureMessage('read directory', current.path, code));
         continue;
       }
       this.directoryCount++;
@@ -286,13 +287,7 @@ class Scanner {
 
   /** The mount points this process sees, or null when /proc/self/mountinfo cannot be read. */
   private mounts(): Set<string> | null {
-    if (this.mountSet === undefined) {
-      try {
-        this.mountSet = mountPointsOf(readFileSync('/proc/self/mountinfo', 'utf8'));
-      } catch {
-        this.mountSet = null;
-      }
-    }
+    if (this.mountSet === undefined) this.mountSet = mountInfoPoints();
     return this.mountSet;
   }
 
@@ -320,24 +315,12 @@ class Scanner {
       device = statSync(path).dev;
     } catch (error) {
       const code = errnoOf(error);
-      this.problem(path, code, `read directory '${path}': ${code}`);
+      this.problem(path, code, ioFailureMessage('read directory', path, code));
       return null;
     }
     if (device === parentDevice) return device;
     return this.enterable(path) ? device : null;
   }
-}
-
-/** Mount points (field 5) of a mountinfo text, with its octal escapes (`\040` for a space) decoded. */
-export function mountPointsOf(mountinfo: string): Set<string> {
-  const points = new Set<string>();
-  for (const line of mountinfo.split('\n')) {
-    const field = line.split(' ')[4];
-    if (field !== undefined && field !== '') {
-      points.add(field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
-    }
-  }
-  return points;
 }
 
 /**
@@ -357,7 +340,7 @@ export function scanTrees(paths: readonly string[]): ScanResult {
       }
     } catch (error) {
       const code = errnoOf(error);
-      scanner.problem(path, code === 'ENOENT' ? 'NOT_FOUND' : code, `scan '${path}': ${code === 'ENOENT' ? 'does not exist' : code}`);
+      scanner.problem(path, code === 'ENOENT' ? 'NOT_FOUND' : code, ioFailureMessage('scan', path, code));
       continue;
     }
     if (isDirectory) scanner.walk(path);

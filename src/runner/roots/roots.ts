@@ -8,7 +8,10 @@ import { join, resolve } from 'node:path';
 import { CrossrootError } from '../../core/errors.ts';
 import { TOOLCHAIN_PACKAGES, defaultSuiteFor, canonicalSuite, resolveTargetArch } from '../../core/create/create-plan.ts';
 import type { ProgressState, RootMarker } from '../../core/create/create-plan.ts';
-import { cacheRoot, createRoot, mountsUnder, processesUsing, readMarker, removeTree } from '../create/create.ts';
+import { cacheRoot, createRoot } from '../create/create.ts';
+import { removeTree } from '../create/build-namespace.ts';
+import { processesUsing, readMarker } from '../create/target.ts';
+import { mountsUnder } from '../host/mounts.ts';
 import type { CreateResult } from '../create/create.ts';
 
 export function managedRootsDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
@@ -132,7 +135,7 @@ export async function removeManagedRoot(arch: string, env: Readonly<Record<strin
     });
   }
   if (process.getuid?.() !== 0 && readMarker(dir)?.ownerUid !== process.getuid?.()) {
-    throw new CrossrootError('ROOT_IN_USE', `remove managed root '${dir}': it belongs to another user`);
+    throw new CrossrootError('ROOT_NOT_OWNED', `remove managed root '${dir}': it belongs to another user`);
   }
   await removeTree(dir);
   return dir;
