@@ -6,7 +6,6 @@
 import { accessSync, closeSync, constants, fstatSync, openSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { nativeMachines } from '../host/native.ts';
-import type { BinfmtEntry } from '../../core/binfmt/entry.ts';
 import { BINPRM_BUF_SIZE } from '../../core/binfmt/entry.ts';
 import { looksLikeElf, parseElf } from '../../core/elf/elf.ts';
 import type { ElfFile } from '../../core/elf/elf.ts';
@@ -20,7 +19,7 @@ export interface ExecWorldOptions {
   readonly root: string | null;
   /** The caller's cwd: a host path without a root, a root-relative path with one (default '/'). */
   readonly cwd: string;
-  readonly binfmt: { readonly enabled: boolean; readonly entries: readonly BinfmtEntry[] };
+  readonly binfmt: ExecWorld['binfmt'];
   /** Directory F interpreters are resolved against at registration (default: `cwd` without a root, else '/'). */
   readonly hostCwd?: string;
   readonly native?: readonly NativeMachine[];
@@ -107,9 +106,19 @@ function lookupHostPath(hostPath: string, shownPath: string): FileLookup {
   } catch (error) {
     const kind = LOOKUP_ERRORS[(error as NodeJS.ErrnoException).code ?? ''];
     if (kind === undefined) throw error;
+    if (kind === 'missing') return { kind, danglingLink: danglingLinkAt(hostPath) };
     return { kind };
   }
   return examine(hostPath, shownPath, stats);
+}
+
+/** The target of a symbolic link at `hostPath` that stat could not follow, or undefined when it is no link. */
+function danglingLinkAt(hostPath: string): { target: string } | undefined {
+  try {
+    return { target: readlinkSync(bytesOf(hostPath), { encoding: 'buffer' }).toString('latin1') };
+  } catch {
+    return undefined;
+  }
 }
 
 /** readlink for root-relative byte-string paths: null for "not a link" and for missing paths. */
@@ -134,7 +143,11 @@ export function lookupInRoot(root: string, cwd: string, path: string): FileLooku
     throw error;
   }
   const hostPath = resolved === '/' ? root : joinBytes(root, resolved.slice(1));
-  return lookupHostPath(hostPath, hostPath);
+  const found = lookupHostPath(hostPath, hostPath);
+  if (found.kind !== 'missing' || found.danglingLink !== undefined) return found;
+  // The resolver followed the link to its missing target: name the link the caller gave.
+  const target = rootReadlink(root)(path.startsWith('/') ? path : joinBytes(cwd, path));
+  return target === null ? found : { kind: 'missing', danglingLink: { target } };
 }
 
 /** open_exec(path) on the host, relative paths against `cwd`. */
