@@ -1,5 +1,5 @@
 // `crossroot create DIR --arch ARCH [--suite S] [--variant V] [--include PKG,...] [--mirror URL]
-//  [--from-tar FILE] [--force] [--json]`: a Debian root of another architecture.
+//  [--from-tar FILE | --from-image FILE] [--force] [--json]`: a Debian root of another architecture.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext, Io } from '../context.ts';
@@ -17,6 +17,7 @@ interface CreateCliOptions {
   readonly include?: string[];
   readonly mirror?: string;
   readonly fromTar?: string;
+  readonly fromImage?: string;
   readonly force?: boolean;
   readonly tool?: string;
   readonly fresh?: boolean;
@@ -55,7 +56,7 @@ export function progressReporter(io: Io, quiet: boolean): { update: (state: Prog
 }
 
 export function renderCreateResult(result: CreateResult): string {
-  const cache = result.tool === 'tar' ? '' : result.cache.snapshot
+  const cache = result.tool === 'tar' || result.tool === 'image' ? '' : result.cache.snapshot
     ? '; copied from the snapshot of an identical earlier create (the archive has not changed since)'
     : result.cache.hit
     ? `; all ${result.cache.packages} packages came from the cache`
@@ -73,6 +74,7 @@ export function registerCreate(program: Command, context: CliContext): void {
     .option('--include <packages>', 'extra packages, comma-separated (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
     .option('--mirror <url>', 'Debian mirror URL (default: http://deb.debian.org/debian)')
     .option('--from-tar <file>', 'import a root filesystem tarball (.tar, .tar.gz, .tar.xz, .tar.zst) instead of bootstrapping')
+    .option('--from-image <file>', 'import an OCI image (layout directory or tar) or a docker archive; an index needs --arch')
     .option('--force', 'replace an existing crossroot root at DIR')
     .option('--fresh', 'bootstrap even if an identical earlier root could be copied (the package cache is still used)')
     .option('--tool <tool>', 'bootstrap tool: mmdebstrap (default) or debootstrap')
@@ -80,7 +82,8 @@ export function registerCreate(program: Command, context: CliContext): void {
   onRun<CreateCliOptions>(command, context, async ([dir], options) => {
     const { io } = context;
     if (dir === undefined) throw new UsageError('create: DIR is required');
-    if (options.arch === undefined && options.fromTar === undefined) {
+    if (options.fromTar !== undefined && options.fromImage !== undefined) throw new UsageError("create: give '--from-tar' or '--from-image', not both");
+    if (options.arch === undefined && options.fromTar === undefined && options.fromImage === undefined) {
       throw new UsageError("create: '--arch' is required", { hint: "e.g. 'crossroot create ./arm64-root --arch arm64'" });
     }
     if (options.tool !== undefined && !(BOOTSTRAP_TOOLS as readonly string[]).includes(options.tool)) {
@@ -97,6 +100,7 @@ export function registerCreate(program: Command, context: CliContext): void {
         includes: parseIncludes(options.include ?? []),
         mirror: options.mirror,
         fromTar: options.fromTar === undefined ? undefined : resolve(io.cwd, options.fromTar),
+        fromImage: options.fromImage === undefined ? undefined : resolve(io.cwd, options.fromImage),
         force: options.force,
         tool: options.tool as BootstrapTool | undefined,
         fresh: options.fresh,
@@ -108,6 +112,7 @@ export function registerCreate(program: Command, context: CliContext): void {
     }
     if (options.json === true) writeJson(io, result);
     else io.stdout(renderCreateResult(result));
+    for (const warning of options.json === true ? [] : result.warnings ?? []) io.stderr(`crossroot: warning: ${warning}\n`);
     return 0;
   });
 }

@@ -31,6 +31,7 @@ import { parseElf } from '../../core/elf/elf.ts';
 import { archOfElf, debianArchOf } from '../../core/arch/arch.ts';
 import { mountPointsUnder } from '../../core/host/mount-table.ts';
 import { parseSubIds } from '../../core/users/subordinate-ids.ts';
+import { applyImage, imagePlatformWarnings } from '../image/import.ts';
 
 export interface CreateOptions {
   readonly dir: string;
@@ -42,6 +43,8 @@ export interface CreateOptions {
   readonly mirror?: string | undefined;
   readonly force?: boolean | undefined;
   readonly fromTar?: string | undefined;
+  /** Import an OCI image (layout directory or tar) or a docker archive instead (runner/image/import.ts). */
+  readonly fromImage?: string | undefined;
   readonly tool?: BootstrapTool | undefined;
   /** Bootstrap even when a current snapshot of the same request exists. */
   readonly fresh?: boolean | undefined;
@@ -57,8 +60,10 @@ export interface CreateResult {
   readonly debianArch: string;
   readonly suite: string;
   readonly variant: string;
-  readonly tool: BootstrapTool | 'tar';
+  readonly tool: BootstrapTool | 'tar' | 'image';
   readonly seconds: number;
+  /** What an import noticed but did not refuse (an image whose stated platform is not its ELF files'). */
+  readonly warnings?: readonly string[];
   readonly cache: {
     /** True when nothing had to be downloaded. */
     readonly hit: boolean;
@@ -426,7 +431,7 @@ function hostNeedsNoEmulation(target: TargetArch): boolean {
 export async function createRoot(options: CreateOptions): Promise<CreateResult> {
   const started = performance.now();
   const dir = resolve(options.dir);
-  if (options.fromTar !== undefined) return importTarball(options, dir, started);
+  if (options.fromTar !== undefined || options.fromImage !== undefined) return importTarball(options, dir, started);
   if (options.arch === undefined) throw new UsageError("create root: '--arch' is required", { hint: "e.g. 'crossroot create DIR --arch arm64'" });
   const target = resolveTargetArch(options.arch);
   const suite = canonicalSuite(options.suite ?? DEFAULT_SUITE);
@@ -632,7 +637,7 @@ export function unsafeEntryReason(path: string, type: string, linkpath: string |
 }
 
 /** Extracts a rootfs tarball into `dest` (must be a fresh directory); throws UNSAFE_ARCHIVE on an escaping entry. */
-export async function extractRootTarball(file: string, dest: string): Promise<void> {
+export async function extractRootTarball(file: string, dest: string, options: { readonly skip?: (path: string, type: string) => boolean } = {}): Promise<void> {
   const compression = sniffCompression(file);
   const problems: string[] = [];
   const extractor = tar.x({
@@ -647,7 +652,7 @@ export async function extractRootTarball(file: string, dest: string): Promise<vo
       const header = entry as { type?: string; linkpath?: string };
       const reason = unsafeEntryReason(path, header.type ?? '', header.linkpath);
       if (reason !== null) problems.push(reason);
-      return reason === null;
+      return reason === null && options.skip?.(path, header.type ?? '') !== true;
     },
     onwarn: (code, message) => {
       if (code === 'TAR_ENTRY_ERROR' || code === 'TAR_SYMLINK_ERROR' || /symbolic link|escape/.test(String(message))) problems.push(String(message));
@@ -697,8 +702,9 @@ function osReleaseCodename(root: string): string | null {
 }
 
 async function importTarball(options: CreateOptions, dir: string, started: number): Promise<CreateResult> {
-  const file = resolve(options.fromTar ?? '');
-  if (!existsSync(file) || !statSync(file).isFile()) throw new CrossrootError('NOT_FOUND', `import '${file}': no such file`);
+  const image = options.fromImage !== undefined;
+  const file = resolve(options.fromImage ?? options.fromTar ?? '');
+  if (!existsSync(file) || !(statSync(file).isFile() || (image && statSync(file).isDirectory()))) throw new CrossrootError('NOT_FOUND', `import '${file}': no such file`);
   const wanted = options.arch === undefined ? null : resolveTargetArch(options.arch);
   const existing = checkTarget(dir, options.force === true);
   mkdirSync(dirname(dir), { recursive: true });
@@ -706,8 +712,10 @@ async function importTarball(options: CreateOptions, dir: string, started: numbe
   const partial = partialDirFor(dir, `${process.pid}-${randomBytes(4).toString('hex')}`);
   mkdirSync(partial, { mode: 0o755 });
   try {
-    options.onProgress?.({ ...INITIAL_PROGRESS, stage: `extracting ${basename(file)}` }, 0);
-    await extractRootTarball(file, partial);
+    const stage = (name: string): void => options.onProgress?.({ ...INITIAL_PROGRESS, stage: name }, (performance.now() - started) / 1000);
+    stage(`extracting ${basename(file)}`);
+    const applied = image ? await applyImage(file, partial, { debianArch: wanted?.debianArch, onStage: stage }) : null;
+    if (!image) await extractRootTarball(file, partial);
     const found = rootArch(partial);
     if (found === null) {
       throw new CrossrootError('CREATE_FAILED', `import '${file}': the archive holds no root filesystem with an ELF /bin/sh`, { hint: 'a root tarball has bin/sh at its top level' });
@@ -716,15 +724,16 @@ async function importTarball(options: CreateOptions, dir: string, started: numbe
       throw new CrossrootError('CREATE_FAILED', `import '${file}': its /bin/sh is '${found.debianArch}', not '${wanted.debianArch}'`);
     }
     const target = wanted ?? found;
+    const warnings = applied === null ? [] : [...applied.warnings, ...imagePlatformWarnings(applied, found.debianArch)];
     const suite = osReleaseCodename(partial) ?? 'unknown';
     const variant = options.variant ?? 'imported';
     writeMarker(partial, {
       format: 1, arch: target.arch.name, debianArch: found.debianArch, suite, variant, includes: [], mirror: null,
-      tool: 'tar', created: new Date().toISOString(), ownerUid: process.getuid?.() ?? 0,
+      tool: image ? 'image' : 'tar', created: new Date().toISOString(), ownerUid: process.getuid?.() ?? 0,
     });
     await putInPlace(partial, dir, existing);
     return {
-      dir, arch: target.arch.name, debianArch: found.debianArch, suite, variant, tool: 'tar',
+      dir, arch: target.arch.name, debianArch: found.debianArch, suite, variant, tool: image ? 'image' : 'tar', ...(image ? { warnings } : {}),
       seconds: (performance.now() - started) / 1000, cache: { hit: false, packages: 0, downloaded: 0, snapshot: false },
     };
   } catch (error) {
