@@ -22,7 +22,7 @@ debian_packages=(
   diffutils       # cmp, for comparing accelerated and emulated objects
   debootstrap arch-install-scripts proot  # peers measured side by side in bench/
   attr            # getfattr/setfattr: xattrs of exported and imported image layers
-  skopeo umoci podman crun catatonit  # real image clients the export/import tests use
+  skopeo umoci podman runc catatonit  # real image clients the export/import tests use (runc: crun refuses hybrid cgroups)
   ca-certificates
 )
 
