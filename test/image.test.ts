@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { runProcess } from '../src/runner/process/process.ts';
 import type { RunResult } from '../src/runner/process/process.ts';
 import { exportImage, importImage } from '../src/index.ts';
-import { ensureTestRoot } from './support/roots.ts';
+import { ensureTestRoot } from './support/cached-roots.ts';
 import { listingDiff, treeListing } from './support/tree-listing.ts';
 
 const BIN = new URL('../src/cli/bin.ts', import.meta.url).pathname;
