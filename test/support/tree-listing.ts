@@ -13,6 +13,32 @@ export interface ListingOptions {
   readonly owners?: boolean;
   /** Leave out device nodes and sockets (images never hold them). */
   readonly skipDevices?: boolean;
+  /**
+   * Owners as `umoci unpack --rootless` records them: in the
+   * user.rootlesscontainers xattr (protobuf: 1 uid, 2 gid; 2^32-1 means the
+   * unpacking user, i.e. 0), the file itself being the user's.
+   */
+  readonly rootlessOwners?: boolean;
+}
+
+const NOOP_ID = 4294967295;
+
+function rootlessOwner(value: Uint8Array | undefined): [number, number] {
+  const ids = [0, 0];
+  let i = 0;
+  while (value !== undefined && i < value.length) {
+    const field = (value[i++] ?? 0) >> 3;
+    let number = 0;
+    let scale = 1;
+    for (;;) {
+      const byte = value[i++] ?? 0;
+      number += (byte & 0x7f) * scale;
+      scale *= 128;
+      if ((byte & 0x80) === 0) break;
+    }
+    if (field === 1 || field === 2) ids[field - 1] = number === NOOP_ID ? 0 : number;
+  }
+  return [ids[0] ?? 0, ids[1] ?? 0];
 }
 
 export async function treeListing(root: string, options: ListingOptions = {}): Promise<string[]> {
@@ -34,8 +60,11 @@ export async function treeListing(root: string, options: ListingOptions = {}): P
     } else if (type === 'l') {
       detail = `-> ${readlinkSync(path)}`;
     }
-    const attrs = [...(xattrs.get(relative) ?? [])].map(([name, value]) => `${name}=${Buffer.from(value).toString('base64')}`).sort().join(',');
-    const owner = options.owners === false ? '' : ` ${stat.uid}:${stat.gid}`;
+    const own = xattrs.get(relative);
+    const [uid, gid] = options.rootlessOwners === true ? rootlessOwner(own?.get('user.rootlesscontainers')) : [stat.uid, stat.gid];
+    if (options.rootlessOwners === true) own?.delete('user.rootlesscontainers');
+    const attrs = [...(own ?? [])].map(([name, value]) => `${name}=${Buffer.from(value).toString('base64')}`).sort().join(',');
+    const owner = options.owners === false ? '' : ` ${uid}:${gid}`;
     lines.push(`${relative === '' ? '.' : relative} ${type} ${(stat.mode & 0o7777).toString(8)}${owner} ${detail}${attrs === '' ? '' : ` [${attrs}]`}`);
     if (type !== 'd') return;
     for (const name of readdirSync(path).sort()) {

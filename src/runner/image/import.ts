@@ -18,7 +18,7 @@ import type { Whiteout } from '../../core/image/layer-rules.ts';
 import { extractRootTarball } from '../create/create.ts';
 import { runProcess } from '../process/process.ts';
 import { scanLayer } from './layer-scan.ts';
-import type { DeferredSymlink } from './layer-scan.ts';
+import type { LayerScan } from './layer-scan.ts';
 
 export interface ApplyImageOptions {
   /** Debian port to choose from an index (required when it lists several platforms). */
@@ -190,22 +190,34 @@ function applyWhiteouts(root: string, whiteouts: readonly Whiteout[]): void {
   }
 }
 
-/** The layer's symbolic links, each replacing what lower layers had at its path; parents must be real directories. */
-function createSymlinks(root: string, links: readonly DeferredSymlink[]): void {
+/** Where a deferred entry goes: its parents made real directories (never links), what lower layers had there removed. */
+function freshPlace(root: string, path: string, what: string): string {
+  const parts = path.split('/');
+  let dir = root;
+  for (const part of parts.slice(0, -1)) {
+    dir = join(dir, part);
+    if (insideWithoutLinks(root, relative(root, dir), what) === null) mkdirSync(dir, { mode: 0o755 });
+    else if (!lstatSync(dir).isDirectory()) throw new CrossrootError('UNSAFE_ARCHIVE', `${what} '${path}': '${relative(root, dir)}' is not a directory`, { hint: 'the image tries to reach outside the root; nothing was kept' });
+  }
+  const place = join(dir, parts.at(-1) ?? '');
+  rmSync(place, { recursive: true, force: true });
+  return place;
+}
+
+/** The layer's symbolic links and FIFOs, each replacing what lower layers had at its path. */
+async function createDeferred(root: string, scan: LayerScan): Promise<void> {
   const owner = process.getuid?.() === 0;
-  for (const link of links) {
-    const parts = link.path.split('/');
-    let dir = root;
-    for (const part of parts.slice(0, -1)) {
-      dir = join(dir, part);
-      if (insideWithoutLinks(root, relative(root, dir), 'create symbolic link') === null) mkdirSync(dir, { mode: 0o755 });
-      else if (!lstatSync(dir).isDirectory()) throw new CrossrootError('UNSAFE_ARCHIVE', `create symbolic link '${link.path}': '${relative(root, dir)}' is not a directory`, { hint: 'the image tries to reach outside the root; nothing was kept' });
-    }
-    const path = join(dir, parts.at(-1) ?? '');
-    rmSync(path, { recursive: true, force: true });
+  for (const link of scan.symlinks) {
+    const path = freshPlace(root, link.path, 'create symbolic link');
     symlinkSync(link.target, path);
     if (owner) lchownSync(path, link.uid, link.gid);
     lutimesSync(path, link.mtime, link.mtime);
+  }
+  for (const fifo of scan.fifos) {
+    const path = freshPlace(root, fifo.path, 'create FIFO');
+    const made = await runProcess(['mkfifo', '-m', (fifo.mode & 0o7777).toString(8), '--', path]);
+    if (made.exitCode !== 0) throw new CrossrootError('IO', `create FIFO '${fifo.path}': ${made.stderr.trim()}`);
+    if (owner) lchownSync(path, fifo.uid, fifo.gid);
   }
 }
 
@@ -250,8 +262,8 @@ async function applyLayers(chosen: Chosen, dest: string, scratch: string, option
     }
     options.onStage?.(`applying layer ${i + 1} of ${chosen.layers.length}`);
     applyWhiteouts(dest, scan.whiteouts);
-    await extractRootTarball(layer, dest, { skip: (path, type) => type === 'SymbolicLink' || scan.whiteoutPaths.has(normalizeEntryPath(path)) });
-    createSymlinks(dest, scan.symlinks);
+    await extractRootTarball(layer, dest, { skip: (path, type) => type === 'SymbolicLink' || type === 'FIFO' || scan.whiteoutPaths.has(normalizeEntryPath(path)) });
+    await createDeferred(dest, scan);
     restoreModes(dest, scan.modes);
     const warning = await applyXattrs(dest, scan.xattrs, scratch);
     if (warning !== null) warnings.push(warning);

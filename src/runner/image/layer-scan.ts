@@ -20,13 +20,21 @@ export interface LayerScan {
   readonly xattrs: XattrMap;
   readonly problems: readonly string[];
   readonly entries: number;
-  /** Created after the layer is extracted (node-tar refuses links whose target is a link). */
+  /** Created after the layer is extracted (node-tar refuses links whose target is a link, and has no FIFOs). */
   readonly symlinks: readonly DeferredSymlink[];
+  readonly fifos: readonly DeferredFifo[];
   /**
    * Modes to set again after extraction: set-id, sticky and group/other write
    * bits, which the umask drops at creation and chown(2) clears afterwards.
    */
   readonly modes: ReadonlyMap<string, number>;
+}
+
+export interface DeferredFifo {
+  readonly path: string;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
 }
 
 export interface DeferredSymlink {
@@ -80,6 +88,7 @@ class Scanner {
   readonly xattrs: XattrMap = new Map();
   readonly problems: string[] = [];
   readonly symlinks: DeferredSymlink[] = [];
+  readonly fifos: DeferredFifo[] = [];
   readonly modes = new Map<string, number>();
   /** Every directory some entry of this layer lies under. */
   readonly parents = new Set<string>();
@@ -140,10 +149,9 @@ class Scanner {
     if (this.pending.xattrs !== undefined) this.xattrs.set(path, this.pending.xattrs);
     if ((header.type === 'file' || header.type === 'directory') && (header.mode & 0o7022) !== 0) this.modes.set(path, header.mode);
     else this.modes.delete(path);
-    if (header.type === 'symlink') {
-      const { uid = header.uid, gid = header.gid, mtime = header.mtime } = this.pending;
-      this.symlinks.push({ path, target: linkpath, uid, gid, mtime });
-    }
+    const { uid = header.uid, gid = header.gid, mtime = header.mtime } = this.pending;
+    if (header.type === 'symlink') this.symlinks.push({ path, target: linkpath, uid, gid, mtime });
+    if (header.type === 'fifo') this.fifos.push({ path, mode: header.mode, uid, gid });
   }
 
   /** Entries under a symbolic link of the same layer would be written through it. */
@@ -213,7 +221,7 @@ export async function scanLayer(file: string): Promise<LayerScan> {
   }
   scanner.finish();
   return {
-    diffId: `sha256:${hash.digest('hex')}`, symlinks: scanner.symlinks, modes: scanner.modes,
+    diffId: `sha256:${hash.digest('hex')}`, symlinks: scanner.symlinks, fifos: scanner.fifos, modes: scanner.modes,
     whiteouts: scanner.whiteouts, whiteoutPaths: scanner.whiteoutPaths, xattrs: scanner.xattrs,
     problems: scanner.problems, entries: scanner.entries,
   };
