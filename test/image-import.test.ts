@@ -6,7 +6,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importImage } from '../src/index.ts';
+import { copyFileSync } from 'node:fs';
+import { exportImage, importImage } from '../src/index.ts';
+import { runProcess } from '../src/runner/process/process.ts';
+import { ensureTestRoot } from './support/cached-roots.ts';
 import type { CrossrootError } from '../src/core/errors.ts';
 import { writeLayout } from './support/image-builder.ts';
 import type { ImageSpec, LayerEntry } from './support/image-builder.ts';
@@ -123,5 +126,48 @@ describe('create --from-image: hostile images are refused and leave nothing', ()
     const outcome = await refusal(source);
     assert.equal(outcome.code, 'IMAGE_INVALID');
     nothingLeft(outcome.dir);
+  });
+});
+
+describe('export: several roots make one image index; the CLI checks its arguments', () => {
+  /** A tiny root: just the /bin/sh of a real root of that architecture. */
+  function tinyRoot(name: string, sh: string): string {
+    const dir = join(work, name);
+    mkdirSync(join(dir, 'bin'), { recursive: true });
+    copyFileSync(sh, join(dir, 'bin/sh'));
+    return dir;
+  }
+
+  test('amd64 + arm64 give an index skopeo resolves per platform; --from-image --arch picks one', async () => {
+    const arm64 = await ensureTestRoot('arm64', { toolchain: true });
+    const roots = [tinyRoot('tiny-amd64', '/bin/dash'), tinyRoot('tiny-arm64', join(arm64, 'usr/bin/dash'))];
+    const file = join(work, 'multi.tar');
+    const result = await exportImage({ roots, output: file, tag: 'multi:latest' });
+    assert.notEqual(result.index, null);
+    assert.deepEqual(result.images.map((image) => image.platform), ['amd64', 'arm64/v8']);
+    const inspected = await runProcess(['skopeo', 'inspect', '--override-arch', 'arm64', '--override-variant', 'v8', `oci-archive:${file}`]);
+    assert.equal(inspected.exitCode, 0, inspected.stderr);
+    assert.equal((JSON.parse(inspected.stdout) as { Architecture: string }).Architecture, 'arm64');
+    assert.equal((await refusal(file)).code, 'USAGE');
+    const chosen = await importImage({ dir: join(work, 'from-index'), file, arch: 'arm64' });
+    assert.equal(chosen.debianArch, 'arm64');
+  });
+
+  test('usage errors exit 2: no --output, ROOT and --arch together, an unknown format, a bad tag', async () => {
+    const root = tinyRoot('tiny-cli', '/bin/dash');
+    const out = join(work, 'cli.tar');
+    for (const argv of [
+      ['export', root],
+      ['export', root, '--arch', 'arm64', '--output', out],
+      ['export', root, '--output', out, '--format', 'squashfs'],
+      ['export', root, '--output', out, '--tag', 'No Tag'],
+    ]) {
+      const cli = await runCli(argv);
+      assert.equal(cli.code, 2, `${argv.join(' ')}: ${cli.stderr}`);
+    }
+    assert.equal(existsSync(out), false);
+    const done = await runCli(['export', root, '--output', out, '--format', 'docker', '--json']);
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal((JSON.parse(done.stdout) as { format: string }).format, 'docker');
   });
 });

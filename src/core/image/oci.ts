@@ -1,7 +1,7 @@
 // The JSON documents of an OCI image layout and of a `docker save` archive:
 // built here as data (key order fixed, so the bytes and their digests are
 // stable) and checked here when read back from an untrusted image.
-import { CrossrootError } from '../errors.ts';
+import { CrossrootError, UsageError } from '../errors.ts';
 import type { OciPlatform } from './platform.ts';
 
 export const MEDIA = {
@@ -95,7 +95,7 @@ export function dockerManifest(images: readonly { config: string; layers: readon
 /** NAME:TAG as given, checked against the reference grammar's common subset. */
 export function checkTag(tag: string): string {
   if (!/^[a-z0-9]+(?:[._/-][a-z0-9]+|__|-+[a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
-    throw new CrossrootError('USAGE', `parse option '--tag': '${tag}' is not NAME:TAG`, { hint: "lower-case name, then ':' and a tag, e.g. 'myroot:arm64'" });
+    throw new UsageError(`parse option '--tag': '${tag}' is not NAME:TAG`, { hint: "lower-case name, then ':' and a tag, e.g. 'myroot:arm64'" });
   }
   return tag;
 }

@@ -9,7 +9,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
-import { CrossrootError } from '../../core/errors.ts';
+import { CrossrootError, UsageError } from '../../core/errors.ts';
 import { MEDIA, OCI_LAYOUT, REF_NAME, blobPath, dockerManifest, imageConfig, imageIndex, imageManifest } from '../../core/image/oci.ts';
 import type { Descriptor } from '../../core/image/oci.ts';
 import { formatPlatform, platformOfDebianArch } from '../../core/image/platform.ts';
@@ -222,15 +222,15 @@ export async function exportImage(options: ExportOptions): Promise<ExportResult>
   const started = performance.now();
   const format = options.format ?? 'oci';
   const output = resolve(options.output);
-  if (options.roots.length === 0) throw new CrossrootError('USAGE', 'export: no root given');
+  if (options.roots.length === 0) throw new UsageError('export: no root given');
   if (format === 'docker' && options.roots.length > 1) {
-    throw new CrossrootError('USAGE', 'export: a docker archive holds one platform per tag', { hint: 'use --format oci for a multi-platform image index' });
+    throw new UsageError('export: a docker archive holds one platform per tag', { hint: 'use --format oci for a multi-platform image index' });
   }
   let clamp: number | null;
   try {
     clamp = parseSourceDateEpoch(options.sourceDateEpoch ?? process.env['SOURCE_DATE_EPOCH']);
   } catch (error) {
-    throw new CrossrootError('USAGE', `export: ${(error as Error).message}`);
+    throw new UsageError(`export: ${(error as Error).message}`);
   }
   mkdirSync(dirname(output), { recursive: true });
   const temp = `${output}.crossroot-tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
