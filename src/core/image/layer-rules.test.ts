@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clampMtime, escapingEntryReason, formatXattrDump, normalizeEntryPath, parseSourceDateEpoch, parseXattrDump, whiteoutOf } from './layer-rules.ts';
+import { clampMtime, formatXattrDump, normalizeEntryPath, parseSourceDateEpoch, parseXattrDump, whiteoutOf } from './layer-rules.ts';
 
 test('whiteouts: .wh.NAME removes NAME, .wh..wh..opq empties its directory', () => {
   assert.deepEqual(whiteoutOf('./etc/.wh.motd'), { kind: 'remove', target: 'etc/motd' });
@@ -13,13 +13,9 @@ test('whiteouts naming ., .. or nothing are refused', () => {
   for (const path of ['etc/.wh...', 'etc/.wh..', '.wh.', 'a/.wh..wh.x']) assert.throws(() => whiteoutOf(path), /whiteout/, path);
 });
 
-test('entries that would land outside the root are named', () => {
-  assert.match(escapingEntryReason('/etc/passwd', 'file', '') ?? '', /absolute/);
-  assert.match(escapingEntryReason('a/../../x', 'file', '') ?? '', /climbs/);
-  assert.match(escapingEntryReason('a', 'link', '/etc/shadow') ?? '', /absolute/);
-  assert.match(escapingEntryReason('a', 'link', 'b/../../x') ?? '', /points out/);
-  assert.equal(escapingEntryReason('bin', 'symlink', '/usr/bin'), null, 'a symlink may point anywhere: it is resolved inside the root');
+test('entry paths are normalized', () => {
   assert.equal(normalizeEntryPath('./usr//bin/'), 'usr/bin');
+  assert.equal(normalizeEntryPath('./'), '');
 });
 
 test('mtimes are clamped to SOURCE_DATE_EPOCH only when it is set', () => {

@@ -32,17 +32,6 @@ export function whiteoutOf(path: string): Whiteout | null {
   return { kind: 'remove', target: dir === '' ? target : `${dir}/${target}` };
 }
 
-/** Why a layer entry would land outside the root, or null. */
-export function escapingEntryReason(path: string, type: string, linkpath: string): string | null {
-  if (path.startsWith('/')) return `entry '${path}' has an absolute path`;
-  if (path.split('/').includes('..')) return `entry '${path}' climbs out with '..'`;
-  if (type === 'link') {
-    if (linkpath.startsWith('/')) return `hard link '${path}' points at the absolute path '${linkpath}'`;
-    if (linkpath.split('/').includes('..')) return `hard link '${path}' points out with '..' ('${linkpath}')`;
-  }
-  return null;
-}
-
 /** Top-level paths of a root that are crossroot's own and never exported. */
 export const EXPORT_EXCLUDED = ['.crossroot'] as const;
 

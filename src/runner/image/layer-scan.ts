@@ -9,7 +9,8 @@ import type { Readable } from 'node:stream';
 import { CrossrootError } from '../../core/errors.ts';
 import { XATTR_PREFIX, decodePaxRecords, decodeTarHeader, fromUtf8, paddedSize } from '../../core/image/tar-format.ts';
 import type { TarHeader } from '../../core/image/tar-format.ts';
-import { escapingEntryReason, isExportedXattr, normalizeEntryPath, whiteoutOf } from '../../core/image/layer-rules.ts';
+import { isExportedXattr, normalizeEntryPath, whiteoutOf } from '../../core/image/layer-rules.ts';
+import { unsafeEntryReason } from '../create/create.ts';
 import type { Whiteout, XattrMap } from '../../core/image/layer-rules.ts';
 
 export interface LayerScan {
@@ -127,7 +128,8 @@ class Scanner {
     this.entries++;
     const raw = this.pending.path ?? header.path;
     const linkpath = this.pending.linkpath ?? header.linkpath;
-    const reason = escapingEntryReason(raw, header.type, linkpath);
+    // The rules of --from-tar, in node-tar's type names.
+    const reason = unsafeEntryReason(raw, header.type === 'link' ? 'Link' : header.type, linkpath);
     if (reason !== null) {
       this.problems.push(reason);
       return;
