@@ -3,16 +3,18 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext, Io } from '../context.ts';
-import { onRun, writeJson } from '../context.ts';
+import { onRun } from '../context.ts';
+import { addArchOption, addHelpSections, addJsonOption, archOf } from '../options.ts';
+import type { ArchOptions } from '../options.ts';
+import { writeJson } from '../render/json.ts';
+import { progressReporter } from '../render/progress.ts';
 import { exportImage } from '../../runner/image/export.ts';
 import type { ExportProgress, ExportResult, ImageFormat } from '../../runner/image/export.ts';
 import { ensureManagedRoot } from '../../runner/roots/roots.ts';
 import { checkTag } from '../../core/image/oci.ts';
 import { UsageError } from '../../core/errors.ts';
-import { progressReporter } from './create.ts';
 
-interface ExportCliOptions {
-  readonly arch?: string;
+interface ExportCliOptions extends ArchOptions {
   readonly output?: string;
   readonly format?: string;
   readonly tag?: string;
@@ -58,17 +60,27 @@ export function renderExportResult(result: ExportResult): string {
 
 export function registerExport(program: Command, context: CliContext): void {
   const command = program.command('export')
-    .description('write roots as an OCI image (tar of an image layout) or a docker archive, without a daemon, reproducibly')
-    .argument('[root]', 'root directory to export')
-    .option('--arch <archs>', 'export the managed roots of these architectures instead (comma-separated: one image index)')
+    .description('Write roots as an OCI image (tar of an image layout) or a docker archive, without a daemon, reproducibly.')
+    .argument('[root]', 'root directory to export');
+  addArchOption(command, 'export the managed roots of these architectures instead (comma-separated: one image index)');
+  command
     .option('--output <file>', 'the archive to write')
     .option('--format <format>', 'oci (default: skopeo oci-archive:, podman load) or docker (docker load, podman load)')
-    .option('--tag <name:tag>', 'image name (default: crossroot-ARCH:latest)')
-    .option('--json', 'print one JSON object: output, format, tag, index, size, seconds, images');
+    .option('--tag <name:tag>', 'image name (default: crossroot-ARCH:latest)');
+  addJsonOption(command, 'print one JSON object: output, format, tag, index, size, seconds, images');
+  addHelpSections(command, {
+    examples: [
+      'crossroot export ./arm64-root --output arm64.tar && skopeo copy oci-archive:arm64.tar docker://registry.example/root:arm64',
+      'crossroot export --arch arm64,amd64 --output multi.tar --tag myroot:latest',
+      'crossroot export ./root --format docker --output root.tar && podman load -i root.tar',
+    ],
+    exitStatus: '0 the archive was written; 1 it could not be (nothing is left at FILE); 2 usage error.',
+  });
   onRun<ExportCliOptions>(command, context, async ([root], options) => {
     const { io } = context;
     if (options.output === undefined) throw new UsageError("export: '--output' is required", { hint: "e.g. 'crossroot export ./arm64-root --output arm64.tar'" });
-    if ((root === undefined) === (options.arch === undefined)) {
+    const archList = archOf(options);
+    if ((root === undefined) === (archList === undefined)) {
       throw new UsageError('export: give either ROOT or --arch', { hint: "e.g. 'crossroot export ./arm64-root --output root.tar' or 'crossroot export --arch arm64,amd64 --output multi.tar'" });
     }
     const format = options.format ?? 'oci';
@@ -79,11 +91,11 @@ export function registerExport(program: Command, context: CliContext): void {
     if (root !== undefined) {
       roots = [resolve(io.cwd, root)];
     } else {
-      const archs = (options.arch ?? '').split(',').map((arch) => arch.trim()).filter((arch) => arch !== '');
+      const archs = (archList ?? '').split(',').map((arch) => arch.trim()).filter((arch) => arch !== '');
       if (archs.length === 0) throw new UsageError("parse option '--arch': no architecture given");
       roots = [];
       for (const arch of archs) {
-        const creating = progressReporter(io, quiet);
+        const creating = progressReporter(io, { quiet });
         try {
           roots.push((await ensureManagedRoot(arch, { progress: creating.update, json: quiet, env: io.env })).dir);
         } finally {
