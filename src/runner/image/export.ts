@@ -218,6 +218,15 @@ function archiveMembers(images: readonly BuiltImage[], format: ImageFormat, tag:
   };
 }
 
+/** A file the walk could not read (EACCES in a rootless root, a file removed meanwhile) as a one-line error. */
+function asIoError(error: unknown): unknown {
+  const { code, path } = error as NodeJS.ErrnoException;
+  if (typeof code !== 'string' || typeof path !== 'string') return error;
+  return new CrossrootError('IO', `export: cannot read '${path}': ${code}`, {
+    hint: code === 'EACCES' ? 'export as the user that owns the root (root for a root made as root)' : 'the root changed while it was exported; try again',
+  });
+}
+
 export async function exportImage(options: ExportOptions): Promise<ExportResult> {
   const started = performance.now();
   const format = options.format ?? 'oci';
@@ -246,6 +255,8 @@ export async function exportImage(options: ExportOptions): Promise<ExportResult>
     const size = await writeArchive(partial, members, mtime, (bytes) => options.onProgress?.({ stage: 'archive', debianArch, entries: 0, bytes }));
     renameSync(partial, output);
     return { output, format, tag, index, size, seconds: (performance.now() - started) / 1000, images: images.map((image) => image.summary) };
+  } catch (error) {
+    throw asIoError(error);
   } finally {
     rmSync(temp, { recursive: true, force: true });
   }
