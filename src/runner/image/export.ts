@@ -16,7 +16,8 @@ import { formatPlatform, platformOfDebianArch } from '../../core/image/platform.
 import type { OciPlatform } from '../../core/image/platform.ts';
 import { parseSourceDateEpoch, parseXattrDump } from '../../core/image/layer-rules.ts';
 import type { XattrMap } from '../../core/image/layer-rules.ts';
-import { rootArch, readMarker } from '../create/create.ts';
+import { readMarker } from '../create/target.ts';
+import { detectRootArch } from '../fs/root-arch.ts';
 import { resolveHostPathInRoot } from '../fs/root-fs.ts';
 import { runProcess } from '../process/process.ts';
 import { BufferedSink, copyFile, encodeHeader, writeLayer } from './layer-writer.ts';
@@ -96,9 +97,9 @@ function rootShell(root: string): string {
 }
 
 function platformOfRoot(root: string): { debianArch: string; platform: OciPlatform } {
-  const found = rootArch(root);
-  if (found === null) {
-    throw new CrossrootError('NOT_A_ROOT', `export '${root}': it holds no ELF /bin/sh`, { hint: 'export a root made by crossroot create (or any Debian root filesystem)' });
+  const found = detectRootArch(root);
+  if (found === null || found.debianArch === null) {
+    throw new CrossrootError('NOT_A_ROOT', `export '${root}': it holds no ELF program of a Debian port`, { hint: 'export a root made by crossroot create (or any Debian root filesystem)' });
   }
   const platform = platformOfDebianArch(found.debianArch);
   if (platform === null) throw new CrossrootError('UNKNOWN_ARCH', `export '${root}': OCI has no platform name for '${found.debianArch}'`);
