@@ -21,6 +21,8 @@ debian_packages=(
   passwd          # useradd/userdel for the rootless tests
   diffutils       # cmp, for comparing accelerated and emulated objects
   debootstrap arch-install-scripts proot  # peers measured side by side in bench/
+  attr            # getfattr/setfattr: xattrs of exported and imported image layers
+  skopeo umoci podman runc catatonit  # real image clients the export/import tests use (runc: crun refuses hybrid cgroups)
   ca-certificates
 )
 

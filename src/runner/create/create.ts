@@ -27,6 +27,8 @@ export interface CreateOptions {
   readonly mirror?: string | undefined;
   readonly force?: boolean | undefined;
   readonly fromTar?: string | undefined;
+  /** Import an OCI image (layout directory or tar) or a docker archive instead (runner/image/import.ts). */
+  readonly fromImage?: string | undefined;
   readonly tool?: BootstrapTool | undefined;
   /** Bootstrap even when a current snapshot of the same request exists. */
   readonly fresh?: boolean | undefined;
@@ -42,7 +44,9 @@ export interface CreateResult {
   readonly debianArch: string;
   readonly suite: string;
   readonly variant: string;
-  readonly tool: BootstrapTool | 'tar';
+  readonly tool: BootstrapTool | 'tar' | 'image';
+  /** What an import noticed but did not refuse (an image whose stated platform is not its ELF files'). */
+  readonly warnings?: readonly string[];
   readonly seconds: number;
   readonly cache: {
     /** True when nothing had to be downloaded. */
@@ -89,7 +93,7 @@ function bootstrapRequest(options: CreateOptions, dir: string, started: number):
 export async function createRoot(options: CreateOptions): Promise<CreateResult> {
   const started = performance.now();
   const dir = resolve(options.dir);
-  if (options.fromTar !== undefined) return importTarball(options, dir, started);
+  if (options.fromTar !== undefined || options.fromImage !== undefined) return importTarball(options, dir, started);
   const request = bootstrapRequest(options, dir, started);
   const outcome = await bootstrapRoot(request);
   return {

@@ -15,6 +15,7 @@ import { detectRootArch } from '../fs/root-arch.ts';
 import { isRoot, removeTree } from './build-namespace.ts';
 import { checkTarget, makePartialDir, putInPlace, writeMarker } from './target.ts';
 import type { CreateOptions, CreateResult } from './create.ts';
+import { applyImage, imagePlatformWarnings } from '../image/import.ts';
 
 type Compression = 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'none';
 
@@ -47,7 +48,7 @@ export function unsafeEntryReason(path: string, type: string, linkpath: string |
 }
 
 /** Extracts a rootfs tarball into `dest` (must be a fresh directory); throws UNSAFE_ARCHIVE on an escaping entry. */
-export async function extractRootTarball(file: string, dest: string): Promise<void> {
+export async function extractRootTarball(file: string, dest: string, options: { readonly skip?: (path: string, type: string) => boolean } = {}): Promise<void> {
   const compression = sniffCompression(file);
   const problems: string[] = [];
   const extractor = tar.x({
@@ -62,7 +63,7 @@ export async function extractRootTarball(file: string, dest: string): Promise<vo
       const header = entry as { type?: string; linkpath?: string };
       const reason = unsafeEntryReason(path, header.type ?? '', header.linkpath);
       if (reason !== null) problems.push(reason);
-      return reason === null;
+      return reason === null && options.skip?.(path, header.type ?? '') !== true;
     },
     onwarn: (code, message) => {
       if (code === 'TAR_ENTRY_ERROR' || code === 'TAR_SYMLINK_ERROR' || /symbolic link|escape/.test(String(message))) problems.push(String(message));
@@ -111,14 +112,17 @@ function osReleaseCodename(root: string): string | null {
 }
 
 export async function importTarball(options: CreateOptions, dir: string, started: number): Promise<CreateResult> {
-  const file = resolve(options.fromTar ?? '');
-  if (!existsSync(file) || !statSync(file).isFile()) throw new CrossrootError('NOT_FOUND', `import '${file}': no such file`);
+  const image = options.fromImage !== undefined;
+  const file = resolve(options.fromImage ?? options.fromTar ?? '');
+  if (!existsSync(file) || !(statSync(file).isFile() || (image && statSync(file).isDirectory()))) throw new CrossrootError('NOT_FOUND', `import '${file}': no such file`);
   const wanted = options.arch === undefined ? null : resolveTargetArch(options.arch);
   const existing = checkTarget(dir, options.force === true);
   const partial = await makePartialDir(dir);
   try {
-    options.onProgress?.({ ...INITIAL_PROGRESS, stage: `extracting ${basename(file)}` }, 0);
-    await extractRootTarball(file, partial);
+    const stage = (name: string): void => options.onProgress?.({ ...INITIAL_PROGRESS, stage: name }, (performance.now() - started) / 1000);
+    stage(`extracting ${basename(file)}`);
+    const applied = image ? await applyImage(file, partial, { debianArch: wanted?.debianArch, onStage: stage }) : null;
+    if (!image) await extractRootTarball(file, partial);
     const found = rootTargetArch(partial);
     if (found === null) {
       throw new CrossrootError('CREATE_FAILED', `import '${file}': the archive holds no root filesystem with an ELF /bin/sh`, { hint: 'a root tarball has bin/sh at its top level' });
@@ -127,15 +131,16 @@ export async function importTarball(options: CreateOptions, dir: string, started
       throw new CrossrootError('CREATE_FAILED', `import '${file}': its /bin/sh is '${found.debianArch}', not '${wanted.debianArch}'`);
     }
     const target = wanted ?? found;
+    const warnings = applied === null ? [] : [...applied.warnings, ...imagePlatformWarnings(applied, found.debianArch)];
     const suite = osReleaseCodename(partial) ?? 'unknown';
     const variant = options.variant ?? 'imported';
     writeMarker(partial, {
       format: 1, arch: target.arch.name, debianArch: found.debianArch, suite, variant, includes: [], mirror: null,
-      tool: 'tar', created: new Date().toISOString(), ownerUid: process.getuid?.() ?? 0,
+      tool: image ? 'image' : 'tar', created: new Date().toISOString(), ownerUid: process.getuid?.() ?? 0,
     });
     await putInPlace(partial, dir, existing);
     return {
-      dir, arch: target.arch.name, debianArch: found.debianArch, suite, variant, tool: 'tar',
+      dir, arch: target.arch.name, debianArch: found.debianArch, suite, variant, tool: image ? 'image' : 'tar', ...(image ? { warnings } : {}),
       seconds: (performance.now() - started) / 1000, cache: { hit: false, packages: 0, downloaded: 0, snapshot: false },
     };
   } catch (error) {
