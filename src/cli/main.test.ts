@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliCommand, errorCodeOf, runCli, runCliJson } from '../../test/support/cli.ts';
@@ -87,6 +87,20 @@ describe('a new user meets', () => {
     const result = await runProcess(['sh', '-c', 'exec "$@" > /dev/full', 'sh', ...cliCommand(['inspect', '--json', '/bin/sh'])]);
     assert.equal(result.exitCode, 1);
     assert.equal(result.stderr, 'crossroot: write stdout: no space left on device\n');
+  });
+
+  test('#8: binfmt status leads with a summary and the fix, and fits a 100-column terminal', async () => {
+    const binfmt = join(work, 'binfmt');
+    mkdirSync(binfmt);
+    writeFileSync(join(binfmt, 'status'), 'enabled\n');
+    writeFileSync(join(binfmt, 'register'), '');
+    writeFileSync(join(binfmt, 'qemu-aarch64'), 'enabled\ninterpreter /usr/bin/qemu-aarch64-static\nflags: F\noffset 0\n'
+      + 'magic 7f454c460201010000000000000000000200b700\nmask ffffffffffffff00fffffffffffffffffeffffff\n');
+    const run = await runCli(['binfmt', 'status', '--no-probe', '--binfmt-dir', binfmt], { columns: 100 });
+    const lines = run.stdout.trimEnd().split('\n');
+    assert.match(lines[0] ?? '', /^binfmt_misc at .*: enabled, host instance, 1 entry; /);
+    assert.match(run.stdout.split('\n\n')[0] ?? '', /fix: crossroot binfmt install all/);
+    for (const line of lines) assert.ok(line.length <= 100, `${line.length} columns: ${line}`);
   });
 
   test('#9: binfmt status without binfmt_misc still lists the emulators on disk', async () => {
