@@ -168,6 +168,13 @@ describe('a new user meets', () => {
     assert.equal(existsSync(join(work, 'home', 'roots')), false);
   });
 
+  test('--json parse errors of run go to stderr like its report; stdout stays the command\'s', async () => {
+    const run = await runCli(['run', '--json', '--emulation', 'magic', root, '--', 'true']);
+    assert.equal(run.code, 2);
+    assert.equal(run.stdout, '');
+    assert.equal(errorCodeOf(run), 'USAGE');
+  });
+
   test('#22: roots path and rm take --json; roots list has a header; --platform names the architecture', async () => {
     const env = { CROSSROOT_HOME: join(work, 'home') };
     const path = await runCliJson<{ arch: string; dir: string }>(['roots', 'path', 'linux/arm64/v8'], { env });
