@@ -3,13 +3,16 @@
 // fixture binfmt_misc directory and a small fake root.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runCli, runCliJson } from './support/cli.ts';
+import { buildElf, cString } from './support/elf-builder.ts';
 
 interface ExplainJson {
   ok: boolean;
+  starts: boolean;
+  emulated: { file: string; emulator: string; prefix: string | null; loader: string | null; loaderRealPath: string | null } | null;
   errno: string | null;
   argv: string[] | null;
   program: string | null;
@@ -29,6 +32,18 @@ function aarch64Header(): Buffer {
   bytes.writeUInt16LE(183, 18);
   return bytes;
 }
+
+/** A dynamically linked aarch64 program (ET_DYN with PT_INTERP `loader`), as a Debian arm64 binary is. */
+function aarch64Dynamic(loader: string): Buffer {
+  return Buffer.from(buildElf({
+    bits: 64, endian: 'little', type: 3, machine: 183,
+    blobs: [['interp', () => cString(loader)]],
+    segments: (at) => [{ type: 3, offset: at('interp').offset, filesz: at('interp').size }],
+  }));
+}
+
+/** A path no host has: the test must not depend on whether libc6:arm64 is installed. */
+const ARM64_LOADER = '/lib/ld-crossroot-test-aarch64.so.1';
 
 describe('crossroot explain', () => {
   let work = '';
@@ -128,6 +143,38 @@ describe('crossroot explain', () => {
     assert.match(stdout, /^1\. \/bin\/arm: ELF 64-bit LSB AArch64 EXEC/m);
     assert.match(stdout, /=> fails with ENOEXEC/);
     assert.match(stdout, /fix: register an emulator: crossroot binfmt install aarch64/);
+  });
+
+  it('an arm64 program outside any root: the emulator runs, its loader is missing, exit 1 with the fix', async (t) => {
+    if (!existsSync('/usr/bin/qemu-aarch64-static')) {
+      t.skip('needs /usr/bin/qemu-aarch64-static (qemu-user-static) for the F entry to pin');
+      return;
+    }
+    const program = put(join(work, 'outside', 'bash'), aarch64Dynamic(ARM64_LOADER));
+    const { code, json } = await runCliJson<ExplainJson>(['explain', '--binfmt-dir', binfmt, program]);
+    assert.equal(json.ok, true, 'the kernel starts the emulator');
+    assert.equal(json.starts, false);
+    assert.equal(code, 1);
+    assert.deepEqual(json.problems.map((problem) => problem.code), ['EMULATED_LOADER_MISSING']);
+    assert.match(json.problems[0]?.fix ?? '', /crossroot run --arch aarch64/);
+    assert.equal(json.emulated?.loader, ARM64_LOADER);
+    const human = await runCli(['explain', '--binfmt-dir', binfmt, program]);
+    assert.match(human.stdout, /=> but the program fails to start: /);
+  });
+
+  it('QEMU_LD_PREFIX holding the loader: the program starts', async (t) => {
+    if (!existsSync('/usr/bin/qemu-aarch64-static')) {
+      t.skip('needs /usr/bin/qemu-aarch64-static (qemu-user-static) for the F entry to pin');
+      return;
+    }
+    const program = put(join(work, 'outside', 'bash'), aarch64Dynamic(ARM64_LOADER));
+    const prefix = join(work, 'gnemul');
+    put(join(prefix, ARM64_LOADER), aarch64Header());
+    const run = await runCli(['explain', '--binfmt-dir', binfmt, '--json', program], { env: { QEMU_LD_PREFIX: prefix } });
+    const json = JSON.parse(run.stdout) as ExplainJson;
+    assert.equal(run.code, 0, run.stdout);
+    assert.equal(json.starts, true);
+    assert.equal(json.emulated?.loaderRealPath, join(prefix, ARM64_LOADER));
   });
 
   it('usage errors exit 2; a --binfmt-dir that is not binfmt_misc exits 1', async () => {

@@ -1,7 +1,7 @@
 // crossroot explain PATH [ARG...]: predicts, without running anything, how
 // execve(PATH, [argv0, ARG...]) goes on this kernel with the visible
-// binfmt_misc entries. Exit 0 when the exec would succeed, 1 when it would
-// fail (the prediction itself worked), 2 on usage errors.
+// binfmt_misc entries. Exit 0 when the exec would succeed and the program
+// start, 1 when either would fail (the prediction itself worked), 2 on usage errors.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { onRun } from '../context.ts';
@@ -26,15 +26,15 @@ export function registerExplain(program: Command, context: CliContext): void {
   addJsonOption(command, 'print one JSON object: steps, argv, loader, errno, problems');
   addHelpSections(command, {
     examples: ['crossroot explain /bin/ls --version', 'crossroot explain --root ./arm64-root /usr/bin/python3 -c pass', 'crossroot explain ./script.sh --json'],
-    exitStatus: '0 the exec would succeed; 1 it would fail (or crossroot could not tell); 2 usage error.',
+    exitStatus: '0 the exec would succeed and the program start; 1 either would fail (or crossroot could not tell); 2 usage error.',
   });
   onRun<ExplainOptions & { json?: boolean }>(command, context, async (args, options) => {
     const [path, ...rest] = args;
     if (path === undefined || path === '') throw new UsageError('explain: give the PATH to execute');
-    const report = explain(path, rest, options, context.io.cwd);
+    const report = explain(path, rest, options, context.io);
     if (options.json === true) writeJson(context.io, displayable(report));
     else context.io.stdout(renderExplain(report));
-    return report.ok ? 0 : 1;
+    return report.ok && report.starts ? 0 : 1;
   });
 }
 
@@ -74,6 +74,8 @@ export function renderExplain(report: ExplainReport): string {
     out += `   argv ${quoteArgv(report.argv ?? [])}\n`;
     const auxv = [report.execfd ? 'AT_EXECFD' : '', report.preserveArgv0 ? 'AT_FLAGS_PRESERVE_ARGV0' : ''].filter(Boolean);
     if (auxv.length > 0) out += `   auxv ${auxv.join(', ')}\n`;
+    const cause = report.starts ? undefined : report.problems.find((problem) => problem.severity === 'error');
+    if (cause !== undefined) out += `=> but the program fails to start: ${fromBytes(cause.message)}\n`;
   } else {
     const cause = report.problems.find((problem) => problem.severity === 'error');
     out += `=> fails with ${report.errno ?? '?'}${cause === undefined ? '' : `: ${fromBytes(cause.message)}`}\n`;

@@ -70,14 +70,12 @@ function readAt(fd: number, path: string, position: number, length: number): Uin
 }
 
 /**
- * A ByteSource over a regular file. Reads go through a small cache of 4 KiB
- * pages; reads larger than a page go straight to the file. Call close().
+ * A ByteSource over an fd the caller keeps open (and closes): reads go
+ * through a small cache of 4 KiB pages; reads larger than two pages go
+ * straight to the file. `path` names the file in errors.
  */
-export function openFileSource(path: string): FileSource {
-  const { fd, size } = openRegular(path);
+export function fdSource(fd: number, size: number, path: string): ByteSource & { dropCache(): void } {
   const pages = new Map<number, Uint8Array>();
-  let closed = false;
-
   const page = (index: number): Uint8Array => {
     const cached = pages.get(index);
     if (cached !== undefined) return cached;
@@ -89,8 +87,15 @@ export function openFileSource(path: string): FileSource {
     pages.set(index, bytes);
     return bytes;
   };
-
   const paged = pagedSource(size, PAGE_SIZE, page, { above: 2 * PAGE_SIZE, read: (offset, length) => readAt(fd, path, offset, length) });
+  return { size, read: (offset, length) => paged.read(offset, length), dropCache: () => pages.clear() };
+}
+
+/** A ByteSource over a regular file (see fdSource). Call close(). */
+export function openFileSource(path: string): FileSource {
+  const { fd, size } = openRegular(path);
+  const paged = fdSource(fd, size, path);
+  let closed = false;
   return {
     path,
     size,
@@ -101,7 +106,7 @@ export function openFileSource(path: string): FileSource {
     close(): void {
       if (closed) return;
       closed = true;
-      pages.clear();
+      paged.dropCache();
       closeSync(fd);
     },
   };

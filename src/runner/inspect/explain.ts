@@ -23,7 +23,15 @@ export interface ExplainReport extends ExecPrediction {
 /** Command-line text (UTF-8 decoded by Node) to the byte strings the core uses. */
 const toBytes = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
 
-export function explain(path: string, args: readonly string[], options: ExplainOptions, cwd: string): ExplainReport {
+/** The caller's cwd (relative paths) and environment (QEMU_LD_PREFIX, which QEMU reads too). */
+export interface ExplainCaller {
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export function explain(path: string, args: readonly string[], options: ExplainOptions, caller: ExplainCaller): ExplainReport {
+  const { cwd } = caller;
+  const qemuLdPrefix = caller.env['QEMU_LD_PREFIX'];
   const root = options.root === undefined ? null : resolve(cwd, options.root);
   if (root !== null && !isAbsolute(root)) throw new UsageError(`explain: bad --root '${options.root ?? ''}'`);
   const binfmtDir = options.binfmtDir === undefined ? DEFAULT_BINFMT_DIR : resolve(cwd, options.binfmtDir);
@@ -35,6 +43,7 @@ export function explain(path: string, args: readonly string[], options: ExplainO
     cwd: root === null ? toBytes(cwd) : '/',
     hostCwd: toBytes(cwd),
     binfmt: { enabled: instance.enabled, entries: instance.entries },
+    qemuLdPrefix: qemuLdPrefix === undefined || qemuLdPrefix === '' ? null : toBytes(qemuLdPrefix),
   });
   const argv = [toBytes(options.argv0 ?? path), ...args.map(toBytes)];
   const prediction = simulateExec({ path: toBytes(path), argv }, world);
