@@ -196,6 +196,7 @@ describe('run: status, streams, options', () => {
     assert.equal((await crossroot(['run', arm64, '--emulation', 'magic', '--', 'true'])).exitCode, 2);
     const notFound = await crossroot(['run', arm64, '--', 'no-such-program']);
     assert.equal(notFound.exitCode, 127);
+    assert.match(notFound.stderr, /^crossroot: run 'no-such-program': command not found in the root/);
   });
 });
 
