@@ -9,7 +9,7 @@ export function registerRoots(program: Command, context: CliContext): void {
   const roots = program.command('roots').description('list, locate and remove the managed default roots (one per architecture)');
   const list = roots.command('list')
     .description('list the managed roots')
-    .option('--json', 'print a JSON array: arch, debianArch, dir, suite, variant, includes, created, tool');
+    .option('--json', 'print a JSON array: arch, debianArch, dir, suite, variant, includes, created, tool, state (ready or creating), creator');
   onRun<{ json?: boolean }>(list, context, async (_args, options) => {
     const found = listManagedRoots(context.io.env);
     if (options.json === true) {
@@ -21,6 +21,11 @@ export function registerRoots(program: Command, context: CliContext): void {
       return 0;
     }
     for (const root of found) {
+      if (root.state === 'creating') {
+        const by = root.creator === null ? '' : ` by pid ${String(root.creator.pid)} since ${root.creator.since}: ${root.creator.stage}`;
+        context.io.stdout(`${root.debianArch.padEnd(9)} (being created${by}) ${root.dir}\n`);
+        continue;
+      }
       context.io.stdout(`${root.debianArch.padEnd(9)} ${root.suite.padEnd(9)} ${[root.variant, ...root.includes].join('+').padEnd(24)} ${root.dir}\n`);
     }
     return 0;

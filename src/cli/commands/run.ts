@@ -9,8 +9,9 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { onRun } from '../context.ts';
 import { UsageError } from '../../core/errors.ts';
-import type { EmulationChoice } from '../../core/enter/enter-plan.ts';
-import { EMULATION_MODES, isEmulationChoice } from '../../core/enter/enter-plan.ts';
+import type { EmulationChoice } from '../../core/enter/emulation.ts';
+import { EMULATION_MODES, isEmulationChoice } from '../../core/enter/emulation.ts';
+import { NETWORK_MODES, isNetworkMode } from '../../core/enter/enter-plan.ts';
 import { renderProfile } from '../../core/enter/profile.ts';
 import { enterRoot, type EnterOptions } from '../../runner/enter/enter.ts';
 import { progressReporter } from './create.ts';
@@ -24,6 +25,8 @@ export interface EnterCliOptions {
   readonly emulation?: string;
   readonly verbose?: boolean;
   readonly accelerate?: boolean;
+  readonly hostname?: string;
+  readonly network?: string;
 }
 
 interface RunCliOptions extends EnterCliOptions {
@@ -42,6 +45,8 @@ export function addEnterOptions(command: Command): Command {
     .option('--env <name=value>', 'set a variable in the clean environment; repeatable', collect)
     .option('--user <user[:group]>', "run as this user of the root's /etc/passwd (name or uid; default root)")
     .addOption(new Option('--emulation <mode>', 'how foreign binaries run').choices(['auto', ...EMULATION_MODES]).default('auto'))
+    .option('--hostname <name>', "the run's hostname, in its own UTS namespace (default: the root directory's name)")
+    .addOption(new Option('--network <mode>', "host: the host's network, resolv.conf and hosts; none: a network namespace with only loopback").choices([...NETWORK_MODES]).default('host'))
     .option('--accelerate', "run the root's compiler tools (cc1, as, ld, ...) as native cross tools of exactly the same version, in this run only; says on stderr what stays emulated and why")
     .option('-v, --verbose', 'describe the namespaces, mounts, emulation and timings on stderr');
 }
@@ -79,6 +84,9 @@ export function enterOptionsOf(options: EnterCliOptions, context: CliContext, di
     env: options.env ?? [],
     user: options.user,
     emulation: emulationOf(options.emulation),
+    hostname: options.hostname,
+    network: options.network !== undefined && isNetworkMode(options.network) ? options.network : 'host',
+    waiting: (owner) => { context.io.stderr(`crossroot: waiting: the managed root is being created by ${owner}\n`); },
     accelerate: options.accelerate === true,
     verbose: options.verbose === true,
     stderr: context.io.stderr,
