@@ -14,7 +14,7 @@ import { EMULATION_MODES, isEmulationChoice } from '../../core/enter/emulation.t
 import { NETWORK_MODES, isNetworkMode } from '../../core/enter/enter-plan.ts';
 import { renderProfile } from '../../core/enter/profile.ts';
 import { enterRoot, type EnterOptions } from '../../runner/enter/enter.ts';
-import { progressReporter } from './create.ts';
+import type { progressReporter } from './create.ts';
 
 export interface EnterCliOptions {
   readonly arch?: string;
@@ -73,10 +73,18 @@ export function splitOperands(args: readonly string[], rawArgs: readonly string[
 
 /** The enter options `run` and `shell` share, from their common flags. */
 export function enterOptionsOf(options: EnterCliOptions, context: CliContext, dir: string | undefined): Omit<EnterOptions, 'argv'> {
-  const progress = progressReporter(context.io, false);
+  // The progress display comes with `create`'s module, loaded only when a managed root is created (start-up time counts).
+  let progress: ReturnType<typeof progressReporter> | null = null;
+  let loading: Promise<void> | null = null;
+  const reporter = (): void => {
+    loading ??= import('./create.ts').then((module) => { progress = module.progressReporter(context.io, false); });
+  };
   return {
-    progress: progress.update,
-    rootReady: progress.done,
+    progress: (state, seconds) => {
+      reporter();
+      void loading?.then(() => progress?.update(state, seconds));
+    },
+    rootReady: () => { void loading?.then(() => progress?.done()); },
     rootDir: dir,
     arch: options.arch,
     binds: options.bind ?? [],

@@ -21,7 +21,6 @@
 // process in the PID namespace dies with PID 1, and PID 1 ends the run when
 // its socket reaches EOF, which happens when crossroot dies, even by SIGKILL.
 import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
-import { substitutedToolLines } from '../../core/accelerate/accelerate-plan.ts';
 import type { EnterPlan } from '../../core/enter/enter-plan.ts';
 import type { ProfileReport } from '../../core/enter/profile.ts';
 import { renamePrograms } from '../../core/enter/profile.ts';
@@ -76,11 +75,7 @@ function describePlan(plan: EnterPlan, mapping: IdMapping, acceleration: Prepare
     else if (step.op === 'shadow') lines.push(`crossroot: shadow ${step.path} (its entries bound on a tmpfs, for mount points the root lacks)`);
     else if (step.op !== 'symlink') lines.push(`crossroot: create ${step.op === 'mkdir' ? 'directory' : 'file'} ${step.path}`);
   }
-  if (acceleration !== null) {
-    const { facts } = acceleration;
-    lines.push(`crossroot: accelerate: native tools from ${facts.plan.sourceDir ?? facts.toolsRoot ?? 'nowhere'}${facts.plan.source === null ? '' : ` (${facts.plan.source})`}`);
-    for (const line of substitutedToolLines(facts.plan)) lines.push(`crossroot: accelerate: ${line}`);
-  }
+  for (const line of acceleration?.verboseLines ?? []) lines.push(`crossroot: accelerate: ${line}`);
   if (plan.personality !== null) lines.push(`crossroot: personality ${plan.personality}`);
   lines.push(`crossroot: exec ${plan.exec.join(' ')}`);
   return `${lines.join('\n')}\n`;

@@ -9,7 +9,6 @@ import { basename, join } from 'node:path';
 import type { Architecture } from '../../core/arch/arch.ts';
 import { resolveArch } from '../../core/arch/arch.ts';
 import type { CreatedEntry } from '../../core/accelerate/accelerate-plan.ts';
-import { accelerationSteps, accelerationUnmounts, emulatedToolLines, withCreatedEntries } from '../../core/accelerate/accelerate-plan.ts';
 import type { EmulationChoice, EmulationDecision } from '../../core/enter/emulation.ts';
 import { chooseEmulation } from '../../core/enter/emulation.ts';
 import type { BindRequest, EnterPlan, NetworkMode } from '../../core/enter/enter-plan.ts';
@@ -23,10 +22,8 @@ import { CrossrootError } from '../../core/errors.ts';
 import type { ResolvedUser } from '../../core/users/passwd.ts';
 import { parseGroup, parsePasswd, resolveUser } from '../../core/users/passwd.ts';
 import type { AccelerationFacts } from '../accelerate/accelerate.ts';
-import { planRootAcceleration } from '../accelerate/accelerate.ts';
 import { guessNativeArches } from '../host/native.ts';
 import { resolveHostPathInRoot, rootReadlink } from '../fs/root-fs.ts';
-import { ensureManagedRoot } from '../roots/roots.ts';
 import { detectRootArch, emulationFacts, kindOf, mountsUnder, readRootText, terminalOnStdin } from './enter-facts.ts';
 import type { IdMapping } from './id-map.ts';
 import { idMapping } from './id-map.ts';
@@ -81,6 +78,8 @@ export interface PreparedAcceleration {
   readonly scratchDir: string | null;
   /** Unmounted at the end of the run (kept for --verbose). */
   readonly unmounts: readonly string[];
+  /** --verbose lines: what runs natively, from where. */
+  readonly verboseLines: readonly string[];
   /** Notes for stderr (tools left emulated and why), empty when all is accelerated. */
   readonly notes: readonly string[];
 }
@@ -108,9 +107,11 @@ async function prepareAcceleration(plan: EnterPlan, options: EnterOptions): Prom
     options.stderr(`crossroot: --accelerate: the root's ${plan.arch} programs run natively; nothing to accelerate\n`);
     return { plan, acceleration: null };
   }
+  // Loaded only with --accelerate: start-up time counts.
+  const [accelerate, steps] = await Promise.all([import('../accelerate/accelerate.ts'), import('../../core/accelerate/accelerate-plan.ts')]);
   let facts: AccelerationFacts;
   try {
-    facts = await planRootAcceleration(plan.rootDir, {
+    facts = await accelerate.planRootAcceleration(plan.rootDir, {
       ...(options.hostEnv['CROSSROOT_HOME'] === undefined ? {} : { home: options.hostEnv['CROSSROOT_HOME'] }),
       log: (line) => options.stderr(`crossroot: ${line}\n`),
       ...(resolveArch(plan.arch)?.debian[0] === undefined ? {} : { debianArch: resolveArch(plan.arch)?.debian[0] }),
@@ -121,16 +122,20 @@ async function prepareAcceleration(plan: EnterPlan, options: EnterOptions): Prom
     options.stderr(`crossroot: accelerate: nothing accelerated: ${reason}\n`);
     return { plan, acceleration: null };
   }
-  const notes = emulatedToolLines(facts.plan);
+  const notes = steps.emulatedToolLines(facts.plan);
+  const verboseLines = [
+    `native tools from ${facts.plan.sourceDir ?? facts.toolsRoot ?? 'nowhere'}${facts.plan.source === null ? '' : ` (${facts.plan.source})`}`,
+    ...steps.substitutedToolLines(facts.plan),
+  ];
   if (facts.plan.refused !== null || facts.plan.mounts.length === 0) {
-    return { plan, acceleration: { facts, scratchDir: null, unmounts: [], notes } };
+    return { plan, acceleration: { facts, scratchDir: null, unmounts: [], verboseLines, notes } };
   }
   const scratchDir = join(tmpdir(), `crossroot-accel-${String(process.pid)}-${randomBytes(4).toString('hex')}`);
-  const mounts = withCreatedEntries(facts.plan.mounts, createdEntries(plan.rootDir, plan.steps));
-  const steps = accelerationSteps(mounts, plan.rootDir, scratchDir);
+  const mounts = steps.withCreatedEntries(facts.plan.mounts, createdEntries(plan.rootDir, plan.steps));
+  const added = steps.accelerationSteps(mounts, plan.rootDir, scratchDir);
   return {
-    plan: { ...plan, steps: [...plan.steps, ...steps] },
-    acceleration: { facts, scratchDir, unmounts: accelerationUnmounts(mounts, plan.rootDir, scratchDir), notes },
+    plan: { ...plan, steps: [...plan.steps, ...added] },
+    acceleration: { facts, scratchDir, unmounts: steps.accelerationUnmounts(mounts, plan.rootDir, scratchDir), verboseLines, notes },
   };
 }
 
@@ -140,6 +145,8 @@ async function rootDirOf(options: EnterOptions): Promise<string> {
   let rootInput = options.rootDir;
   if (rootInput === undefined) {
     if (options.arch === undefined) throw new CrossrootError('USAGE', 'choose a root: give DIR or --arch ARCH');
+    // Loaded only for managed roots (creating one needs the whole of runner/create): start-up time counts.
+    const { ensureManagedRoot } = await import('../roots/roots.ts');
     const ensured = await ensureManagedRoot(options.arch, { progress: options.progress, env: options.hostEnv, waiting: options.waiting });
     rootInput = ensured.dir;
     options.rootReady?.();
