@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess } from '../src/runner/process/process.ts';
 import type { RunResult } from '../src/runner/process/process.ts';
-import type { TestRoot } from './support/test-roots.ts';
-import { makeTestRoot, mountPoints } from './support/test-roots.ts';
+import type { TestRoot } from './support/package-roots.ts';
+import { makeTestRoot, mountPoints } from './support/package-roots.ts';
 
 const BIN = new URL('../src/cli/bin.ts', import.meta.url).pathname;
 const TSX = import.meta.resolve('tsx');

@@ -31,6 +31,7 @@ import { writeMaps } from './id-map.ts';
 import type { EnterOptions, PreparedAcceleration } from './prepare.ts';
 import { prepareRun } from './prepare.ts';
 import { ProfileSampler } from './profile-sampler.ts';
+import { exitStatusOf } from '../process/process.ts';
 import type { HelperMessage, StartedHelper } from './run-helper.ts';
 import { HelperReader, encodeFields, ensureHelper, helperRecords, startHelper } from './run-helper.ts';
 
@@ -193,7 +194,7 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
     const names = new Map((acceleration?.facts.plan.mounts ?? []).flatMap((mount) => mount.kind === 'bind' && mount.sourceInRoot === true
       ? [[`${mount.source}-native`, mount.target], [`${mount.source}-emulated`, mount.target]] as const : []));
     return {
-      exitCode: result.exitCode ?? 128 + (result.signal === 'SIGKILL' ? 9 : 15),
+      exitCode: exitStatusOf(result),
       plan, timings, acceleration: acceleration?.facts ?? null,
       profile: profile === null ? null : renamePrograms(profile, names),
     };

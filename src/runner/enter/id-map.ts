@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { CrossrootError } from '../../core/errors.ts';
 import { parsePasswd } from '../../core/users/passwd.ts';
 import { parseSubIds } from '../../core/users/subordinate-ids.ts';
-import { runProcess } from '../process/process.ts';
+import { runChecked } from '../process/process.ts';
 
 export interface IdMapping {
   readonly kind: 'identity' | 'subid';
@@ -66,12 +66,11 @@ export async function writeMaps(pid: number, mapping: IdMapping): Promise<void> 
     return;
   }
   for (const [tool, args] of [['newuidmap', mapping.uidArgs], ['newgidmap', mapping.gidArgs]] as const) {
-    const result = await runProcess([tool, String(pid), ...args]);
-    if (result.exitCode !== 0) {
-      throw new CrossrootError('USERNS_BLOCKED', `map ids with ${tool}: ${result.stderr.trim() || `exit ${String(result.exitCode)}`}`, {
-        hint: 'install uidmap (newuidmap/newgidmap) and check the ranges in /etc/subuid and /etc/subgid',
-      });
-    }
+    await runChecked([tool, String(pid), ...args], {
+      code: 'USERNS_BLOCKED',
+      action: `map ids with ${tool}`,
+      hint: 'install uidmap (newuidmap/newgidmap) and check the ranges in /etc/subuid and /etc/subgid',
+    });
   }
 }
 
