@@ -16,6 +16,7 @@ test('the packed tarball installs globally and its crossroot bin runs', { timeou
     assert.ok(tarball, 'npm pack wrote no tarball');
     const files = (JSON.parse(pack.stdout) as [{ files: { path: string }[] }])[0].files.map((file) => file.path);
     assert.ok(files.includes('dist/cli/bin.js'));
+    assert.ok(files.includes('dist/runner/enter/crossroot-enter'), 'the run helper is built and packed');
     assert.ok(!files.some((path) => path.includes('.test.')), 'tests must not be packed');
     const prefix = join(work, 'prefix');
     const install = await runProcess(['npm', 'install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', join(work, tarball)], { timeoutMs: 240_000 });
