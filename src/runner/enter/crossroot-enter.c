@@ -104,7 +104,8 @@ static void send_fields(const char *const *fields, int count) {
     out[len++] = '\0';
   }
   for (size_t done = 0; done < len;) {
-    ssize_t w = write(channel, out + done, len - done);
+    /* MSG_NOSIGNAL: crossroot may be gone (SIGKILL); a SIGPIPE would end PID 1 before it cleans up. */
+    ssize_t w = send(channel, out + done, len - done, MSG_NOSIGNAL);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) return;
     done += (size_t)w;
@@ -420,12 +421,12 @@ static void finish(int status) {
   double seconds = (double)usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + (double)usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
   char ticks[32];
   snprintf(ticks, sizeof ticks, "%ld", (long)(seconds * (double)sysconf(_SC_CLK_TCK) + 0.5));
-  const char *fields[] = { "ticks", ticks };
-  send_fields(fields, 2);
   if (scratch_dir != NULL) {
     umount2(scratch_dir, MNT_DETACH);
     rmdir(scratch_dir);
   }
+  const char *fields[] = { "ticks", ticks };
+  send_fields(fields, 2);
   _exit(status);
 }
 
