@@ -36,6 +36,7 @@ import type { HelperMessage, StartedHelper } from './run-helper.ts';
 import { HelperReader, encodeFields, ensureHelper, helperRecords, startHelper } from './run-helper.ts';
 
 export type { EnterOptions } from './prepare.ts';
+export type { EnterEvent } from './events.ts';
 export { PRIVATE_BINFMT_KERNEL, mountsUnder } from './enter-facts.ts';
 
 export interface EnterResult {
@@ -64,22 +65,22 @@ function inForegroundGroup(): boolean {
   }
 }
 
-function describePlan(plan: EnterPlan, mapping: IdMapping, acceleration: PreparedAcceleration | null): string {
+function describePlan(plan: EnterPlan, mapping: IdMapping, acceleration: PreparedAcceleration | null): string[] {
   const lines = [
-    `crossroot: root '${plan.rootDir}' (${plan.arch}), hostname '${plan.hostname}', network ${plan.network}`,
-    `crossroot: emulation: ${plan.emulation.mode}: ${plan.emulation.reason}`,
-    `crossroot: user namespace: ${mapping.kind === 'identity' ? 'identity map (root)' : 'newuidmap/newgidmap with /etc/subuid and /etc/subgid'}`,
+    `root '${plan.rootDir}' (${plan.arch}), hostname '${plan.hostname}', network ${plan.network}`,
+    `emulation: ${plan.emulation.mode}: ${plan.emulation.reason}`,
+    `user namespace: ${mapping.kind === 'identity' ? 'identity map (root)' : 'newuidmap/newgidmap with /etc/subuid and /etc/subgid'}`,
   ];
   for (const step of plan.steps) {
-    if (step.op === 'mount') lines.push(`crossroot: mount ${step.what}: ${step.fstype === 'none' ? step.source : step.fstype} on ${step.target} (${step.options})`);
-    else if (step.op === 'register') lines.push(`crossroot: register ${step.text.split(':')[1] ?? ''} in the private binfmt_misc instance`);
-    else if (step.op === 'shadow') lines.push(`crossroot: shadow ${step.path} (its entries bound on a tmpfs, for mount points the root lacks)`);
-    else if (step.op !== 'symlink') lines.push(`crossroot: create ${step.op === 'mkdir' ? 'directory' : 'file'} ${step.path}`);
+    if (step.op === 'mount') lines.push(`mount ${step.what}: ${step.fstype === 'none' ? step.source : step.fstype} on ${step.target} (${step.options})`);
+    else if (step.op === 'register') lines.push(`register ${step.text.split(':')[1] ?? ''} in the private binfmt_misc instance`);
+    else if (step.op === 'shadow') lines.push(`shadow ${step.path} (its entries bound on a tmpfs, for mount points the root lacks)`);
+    else if (step.op !== 'symlink') lines.push(`create ${step.op === 'mkdir' ? 'directory' : 'file'} ${step.path}`);
   }
-  for (const line of acceleration?.verboseLines ?? []) lines.push(`crossroot: accelerate: ${line}`);
-  if (plan.personality !== null) lines.push(`crossroot: personality ${plan.personality}`);
-  lines.push(`crossroot: exec ${plan.exec.join(' ')}`);
-  return `${lines.join('\n')}\n`;
+  for (const line of acceleration?.verboseLines ?? []) lines.push(`accelerate: ${line}`);
+  if (plan.personality !== null) lines.push(`personality ${plan.personality}`);
+  lines.push(`exec ${plan.exec.join(' ')}`);
+  return lines;
 }
 
 /** The helper's messages, as promises of the first of each kind. */
@@ -139,9 +140,9 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
   const timings: Record<string, number> = {};
   const [helperFile, prepared] = await Promise.all([ensureHelper(), prepareRun(options)]);
   const { plan, mapping, warnings, acceleration } = prepared;
-  for (const warning of warnings) options.stderr(`crossroot: warning: ${warning}\n`);
-  for (const note of acceleration?.notes ?? []) options.stderr(`crossroot: accelerate: ${note}\n`);
-  if (options.verbose === true) options.stderr(describePlan(plan, mapping, acceleration));
+  for (const warning of warnings) options.onEvent({ kind: 'warning', message: warning });
+  for (const note of acceleration?.notes ?? []) options.onEvent({ kind: 'note', message: `accelerate: ${note}` });
+  if (options.verbose === true) for (const line of describePlan(plan, mapping, acceleration)) options.onEvent({ kind: 'detail', message: line });
   timings['plan'] = performance.now() - t0;
   const scratchDir = acceleration?.scratchDir ?? null;
   const records = encodeFields([...helperRecords({
@@ -189,7 +190,7 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
     const profile = sampler?.stop(ticks?.kind === 'ticks' ? ticks.ticks : 0) ?? null;
     sampler = null;
     if (options.verbose === true) {
-      options.stderr(`crossroot: timings (ms): ${Object.entries(timings).map(([name, value]) => `${name} ${value.toFixed(1)}`).join(', ')}\n`);
+      options.onEvent({ kind: 'timings', timings: { ...timings } });
     }
     const names = new Map((acceleration?.facts.plan.mounts ?? []).flatMap((mount) => mount.kind === 'bind' && mount.sourceInRoot === true
       ? [[`${mount.source}-native`, mount.target], [`${mount.source}-emulated`, mount.target]] as const : []));

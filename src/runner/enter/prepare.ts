@@ -24,6 +24,8 @@ import { parseGroup, parsePasswd, resolveUser } from '../../core/users/passwd.ts
 import type { AccelerationFacts } from '../accelerate/accelerate.ts';
 import { guessNativeArches } from '../host/native.ts';
 import { resolveHostPathInRoot, rootReadlink } from '../fs/root-fs.ts';
+import { checkCommandInRoot } from './command-lookup.ts';
+import type { EnterEvent } from './events.ts';
 import { detectRootArch, emulationFacts, kindOf, mountsUnder, readRootText, terminalOnStdin } from './enter-facts.ts';
 import type { IdMapping } from './id-map.ts';
 import { idMapping } from './id-map.ts';
@@ -32,6 +34,8 @@ export interface EnterOptions {
   /** The root directory; undefined with `arch` means the managed root of that architecture. */
   readonly rootDir?: string | undefined;
   readonly arch?: string | undefined;
+  /** false: a managed root that does not exist yet is an error instead of being created. */
+  readonly createRoot?: boolean | undefined;
   readonly binds?: readonly string[];
   readonly workdir?: string | undefined;
   readonly env?: readonly string[];
@@ -58,8 +62,8 @@ export interface EnterOptions {
   readonly waiting?: ((owner: string) => void) | undefined;
   /** Called once the managed root exists (to clear a progress line). */
   readonly rootReady?: (() => void) | undefined;
-  /** Where warnings and --verbose diagnostics go. */
-  readonly stderr: (text: string) => void;
+  /** Receives warnings, notes and --verbose details (the CLI renders them on stderr). */
+  readonly onEvent: (event: EnterEvent) => void;
   /** The caller's environment (TERM, LANG) and cwd (relative --bind sources). */
   readonly hostEnv: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
@@ -104,7 +108,7 @@ function createdEntries(rootDir: string, steps: readonly SetupStep[]): CreatedEn
 async function prepareAcceleration(plan: EnterPlan, options: EnterOptions): Promise<{ plan: EnterPlan; acceleration: PreparedAcceleration | null }> {
   if (options.accelerate !== true) return { plan, acceleration: null };
   if (plan.emulation.mode === 'native') {
-    options.stderr(`crossroot: --accelerate: the root's ${plan.arch} programs run natively; nothing to accelerate\n`);
+    options.onEvent({ kind: 'note', message: `--accelerate: the root's ${plan.arch} programs run natively; nothing to accelerate` });
     return { plan, acceleration: null };
   }
   // Loaded only with --accelerate: start-up time counts.
@@ -113,13 +117,13 @@ async function prepareAcceleration(plan: EnterPlan, options: EnterOptions): Prom
   try {
     facts = await accelerate.planRootAcceleration(plan.rootDir, {
       ...(options.hostEnv['CROSSROOT_HOME'] === undefined ? {} : { home: options.hostEnv['CROSSROOT_HOME'] }),
-      log: (line) => options.stderr(`crossroot: ${line}\n`),
+      log: (line) => options.onEvent({ kind: 'note', message: line }),
       ...(resolveArch(plan.arch)?.debian[0] === undefined ? {} : { debianArch: resolveArch(plan.arch)?.debian[0] }),
     });
   } catch (error) {
     // No tools root (it could not be created: offline, not root, ...): the run goes on, emulated.
     const reason = error instanceof Error ? error.message : String(error);
-    options.stderr(`crossroot: accelerate: nothing accelerated: ${reason}\n`);
+    options.onEvent({ kind: 'note', message: `accelerate: nothing accelerated: ${reason}` });
     return { plan, acceleration: null };
   }
   const notes = steps.emulatedToolLines(facts.plan);
@@ -147,7 +151,7 @@ async function rootDirOf(options: EnterOptions): Promise<string> {
     if (options.arch === undefined) throw new CrossrootError('USAGE', 'choose a root: give DIR or --arch ARCH');
     // Loaded only for managed roots (creating one needs the whole of runner/create): start-up time counts.
     const { ensureManagedRoot } = await import('../roots/roots.ts');
-    const ensured = await ensureManagedRoot(options.arch, { progress: options.progress, env: options.hostEnv, waiting: options.waiting });
+    const ensured = await ensureManagedRoot(options.arch, { progress: options.progress, env: options.hostEnv, waiting: options.waiting, create: options.createRoot });
     rootInput = ensured.dir;
     options.rootReady?.();
   }
@@ -176,7 +180,7 @@ function rootArchOf(rootDir: string, archOption: string | undefined): Architectu
   const detected = detectRootArch(rootDir);
   const requested = archOption === undefined ? null : resolveArch(archOption);
   if (detected !== null && requested !== null && detected.name !== requested.name) {
-    throw new CrossrootError('ENTER_FAILED', `enter root '${rootDir}': its programs are '${detected.name}', not '${requested.name}'`, {
+    throw new CrossrootError('ARCH_MISMATCH', `enter root '${rootDir}': its programs are '${detected.name}', not '${requested.name}'`, {
       hint: 'drop --arch, or give the root of that architecture',
     });
   }
@@ -258,11 +262,14 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
   }
   const { emulation, emulatorPath, personality } = await emulationOf(arch, rootDir, options);
   const { user, workdir } = userAndWorkdir(rootDir, options);
+  const binds = bindRequests(options);
   const env = defaultEnvironment(user, options.hostEnv);
   for (const assignment of options.env ?? []) {
     const [name, value] = parseEnvAssignment(assignment);
     env[name] = value;
   }
+  const argv = options.argv ?? [user.shell, '-l'];
+  if (options.argv !== null && argv[0] !== undefined) checkCommandInRoot(rootDir, argv[0], workdir, env['PATH']);
   const mapping = idMapping(options.hostEnv);
   const plan = planEnter({
     rootDir,
@@ -279,10 +286,10 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
     console: terminalOnStdin(),
     procReadOnly: ['sys', 'sysrq-trigger'].filter((name) => existsSync(`/proc/${name}`)),
     ttyGroupMapped: mapping.gidCount > 5,
-    binds: bindRequests(options),
+    binds,
     workdir,
     user,
-    argv: options.argv ?? [user.shell, '-l'],
+    argv,
     env,
   });
   const accelerated = await prepareAcceleration(plan, options);
