@@ -2,39 +2,32 @@
 // root is, how its architecture can run here (kernel, user namespaces,
 // emulators, the host's binfmt_misc entries) and the caller's terminal.
 // Reads only; every in-root path is resolved inside the root (runner/fs/root-fs.ts).
-import { lstatSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { release } from 'node:os';
 import type { Architecture } from '../../core/arch/arch.ts';
-import { archOfElf } from '../../core/arch/arch.ts';
 import type { BinfmtEntry } from '../../core/binfmt/entry.ts';
 import { findHandler } from '../../core/binfmt/match.ts';
 import { referenceHead } from '../../core/binfmt/install-plan.ts';
 import { parseElf } from '../../core/elf/elf.ts';
 import type { EmulationChoice, EmulationFacts } from '../../core/enter/emulation.ts';
 import type { PathKind } from '../../core/enter/setup-steps.ts';
-import { mountPointsUnder } from '../../core/host/mount-table.ts';
+import { PRIVATE_BINFMT_KERNEL, hasPrivateBinfmt } from '../../core/host/kernel-release.ts';
+import { kindOf } from '../fs/kind.ts';
 import { DEFAULT_BINFMT_DIR, isBinfmtDir, readInstance } from '../../kernel/binfmt-fs.ts';
 import type { Emulator } from '../host/emulators.ts';
 import { QEMU_BINFMT_DIR, describeEmulator, emulatorFileNames, honoursPreserveArgv0 } from '../host/emulators.ts';
 import { withFileSource } from '../fs/file-source.ts';
 import { resolveHostPathInRoot } from '../fs/root-fs.ts';
 
-/** Linux 6.7 gave each user namespace its own binfmt_misc instance. */
-export const PRIVATE_BINFMT_KERNEL = [6, 7] as const;
 /** Reads of the root's small text files stop here (a hostile root may hold anything). */
 const MAX_TEXT_FILE = 4 * 1024 * 1024;
 
-export function kindOf(hostPath: string): PathKind {
-  try {
-    const stat = lstatSync(hostPath);
-    if (stat.isSymbolicLink()) return 'link';
-    if (stat.isDirectory()) return 'dir';
-    if (stat.isFile()) return 'file';
-    return 'other';
-  } catch {
-    return null;
-  }
+/** runner/fs/kind.ts's kindOf in the plan's words (a symlink is 'link' there). */
+export function pathKind(hostPath: string): PathKind {
+  const kind = kindOf(hostPath);
+  return kind === 'symlink' ? 'link' : kind;
 }
+
 
 /** Reads a root file resolved within the root; null when missing, not regular or too big. */
 export function readRootText(rootDir: string, path: string): string | null {
@@ -48,27 +41,7 @@ export function readRootText(rootDir: string, path: string): string | null {
   }
 }
 
-/** The architecture of the root's /bin/sh (or another essential program). */
-export function detectRootArch(rootDir: string): Architecture | null {
-  for (const path of ['/bin/sh', '/usr/bin/sh', '/usr/bin/env', '/bin/busybox']) {
-    try {
-      const { hostPath } = resolveHostPathInRoot(rootDir, path);
-      const arch = withFileSource(hostPath, (source) => archOfElf(parseElf(source)));
-      if (arch !== null) return arch;
-    } catch {
-      // try the next one
-    }
-  }
-  return null;
-}
 
-function kernelAtLeast(version: readonly [number, number], text: string = release()): boolean {
-  const match = /^(\d+)\.(\d+)/.exec(text);
-  if (match === null) return false;
-  const major = Number(match[1]);
-  const minor = Number(match[2]);
-  return major > version[0] || (major === version[0] && minor >= version[1]);
-}
 
 /** Why user namespaces cannot be used, or null when they look available. */
 function usernsBlocker(): string | null {
@@ -86,18 +59,6 @@ function usernsBlocker(): string | null {
   return null;
 }
 
-/** Mount points under `rootDir` in this namespace (left by another tool, or a run of crossroot without namespaces). */
-export function mountsUnder(rootDir: string, mountsText?: string): string[] {
-  let text = mountsText;
-  if (text === undefined) {
-    try {
-      text = readFileSync('/proc/self/mounts', 'utf8');
-    } catch {
-      return [];
-    }
-  }
-  return mountPointsUnder(text, rootDir);
-}
 
 /**
  * The emulator files of one architecture, best first (static first, then PATH order, then
@@ -121,7 +82,7 @@ function emulatorCandidatesFor(arch: Architecture, hostPath: string): Emulator[]
 }
 
 export async function emulationFacts(arch: Architecture, rootDir: string, native: boolean, choice: EmulationChoice, hostPath: string): Promise<EmulationFacts> {
-  const kernelOk = kernelAtLeast(PRIVATE_BINFMT_KERNEL);
+  const kernelOk = hasPrivateBinfmt(release());
   const userns = usernsBlocker();
   const privateBlocker = !kernelOk
     ? `Linux ${release()} has no private binfmt_misc instances (needs >= ${PRIVATE_BINFMT_KERNEL.join('.')})`

@@ -26,8 +26,8 @@ import type { ProfileReport } from '../../core/enter/profile.ts';
 import { renamePrograms } from '../../core/enter/profile.ts';
 import { CrossrootError, isCrossrootError } from '../../core/errors.ts';
 import type { AccelerationFacts } from '../accelerate/accelerate.ts';
-import type { IdMapping } from './id-map.ts';
-import { writeMaps } from './id-map.ts';
+import type { IdMaps } from '../../core/users/id-maps.ts';
+import { writeIdMaps } from '../host/userns.ts';
 import type { EnterOptions, PreparedAcceleration } from './prepare.ts';
 import { prepareRun } from './prepare.ts';
 import { ProfileSampler } from './profile-sampler.ts';
@@ -37,7 +37,8 @@ import { HelperReader, encodeFields, ensureHelper, helperRecords, startHelper } 
 
 export type { EnterOptions } from './prepare.ts';
 export type { EnterEvent } from './events.ts';
-export { PRIVATE_BINFMT_KERNEL, mountsUnder } from './enter-facts.ts';
+export { PRIVATE_BINFMT_KERNEL } from '../../core/host/kernel-release.ts';
+export { mountsUnder } from '../host/mounts.ts';
 
 export interface EnterResult {
   readonly exitCode: number;
@@ -65,7 +66,7 @@ function inForegroundGroup(): boolean {
   }
 }
 
-function describePlan(plan: EnterPlan, mapping: IdMapping, acceleration: PreparedAcceleration | null): string[] {
+function describePlan(plan: EnterPlan, mapping: IdMaps, acceleration: PreparedAcceleration | null): string[] {
   const lines = [
     `root '${plan.rootDir}' (${plan.arch}), hostname '${plan.hostname}', network ${plan.network}`,
     `emulation: ${plan.emulation.mode}: ${plan.emulation.reason}`,
@@ -166,7 +167,7 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
       throw helperError(messages.errors, `the helper ${result.exitCode === null ? `was killed (${String(result.signal)})` : `exited ${String(result.exitCode)}`}`);
     }
     try {
-      await writeMaps(pid, mapping);
+      await writeIdMaps(pid, mapping);
     } catch (error) {
       helper.process.kill('SIGKILL');
       await helper.process.done;

@@ -7,7 +7,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Architecture } from '../../core/arch/arch.ts';
-import { resolveArch } from '../../core/arch/arch.ts';
+import { archByName, resolveArch } from '../../core/arch/arch.ts';
 import type { CreatedEntry } from '../../core/accelerate/accelerate-plan.ts';
 import type { EmulationChoice, EmulationDecision } from '../../core/enter/emulation.ts';
 import { chooseEmulation } from '../../core/enter/emulation.ts';
@@ -26,9 +26,12 @@ import { guessNativeArches } from '../host/native.ts';
 import { resolveHostPathInRoot, rootReadlink } from '../fs/root-fs.ts';
 import { checkCommandInRoot } from './command-lookup.ts';
 import type { EnterEvent } from './events.ts';
-import { detectRootArch, emulationFacts, kindOf, mountsUnder, readRootText, terminalOnStdin } from './enter-facts.ts';
-import type { IdMapping } from './id-map.ts';
-import { idMapping } from './id-map.ts';
+import { emulationFacts, pathKind, readRootText, terminalOnStdin } from './enter-facts.ts';
+import { detectRootArch } from '../fs/root-arch.ts';
+import { mountsUnder } from '../host/mounts.ts';
+import type { IdMaps } from '../../core/users/id-maps.ts';
+import { mappedCount } from '../../core/users/id-maps.ts';
+import { idMapsOfThisUser } from '../host/userns.ts';
 
 export interface EnterOptions {
   /** The root directory; undefined with `arch` means the managed root of that architecture. */
@@ -71,7 +74,7 @@ export interface EnterOptions {
 
 export interface PreparedRun {
   readonly plan: EnterPlan;
-  readonly mapping: IdMapping;
+  readonly mapping: IdMaps;
   readonly warnings: readonly string[];
   readonly acceleration: PreparedAcceleration | null;
 }
@@ -165,8 +168,8 @@ async function rootDirOf(options: EnterOptions): Promise<string> {
     });
   }
   if (rootDir === '/') throw new CrossrootError('NOT_A_ROOT', "enter root '/': the host's own root is not a foreign root", { hint: 'give the directory of a root filesystem' });
-  const hasShell = kindOf(resolveHostPathInRoot(rootDir, '/bin/sh').hostPath) === 'file';
-  const hasUsr = kindOf(resolveHostPathInRoot(rootDir, '/usr').hostPath) === 'dir';
+  const hasShell = pathKind(resolveHostPathInRoot(rootDir, '/bin/sh').hostPath) === 'file';
+  const hasUsr = pathKind(resolveHostPathInRoot(rootDir, '/usr').hostPath) === 'dir';
   if (!hasShell && !hasUsr) {
     throw new CrossrootError('NOT_A_ROOT', `enter root '${rootDir}': it has neither /bin/sh nor /usr`, {
       hint: 'give the top directory of a root filesystem (the one holding bin/, etc/ and usr/)',
@@ -177,7 +180,7 @@ async function rootDirOf(options: EnterOptions): Promise<string> {
 
 /** The root's architecture: its programs', which --arch may name but not contradict. */
 function rootArchOf(rootDir: string, archOption: string | undefined): Architecture {
-  const detected = detectRootArch(rootDir);
+  const detected = detectRootArch(rootDir)?.arch ?? null;
   const requested = archOption === undefined ? null : resolveArch(archOption);
   if (detected !== null && requested !== null && detected.name !== requested.name) {
     throw new CrossrootError('ARCH_MISMATCH', `enter root '${rootDir}': its programs are '${detected.name}', not '${requested.name}'`, {
@@ -191,14 +194,12 @@ function rootArchOf(rootDir: string, archOption: string | undefined): Architectu
   return arch;
 }
 
-const HOSTS_64 = new Set(['x86_64', 'aarch64', 'ppc64le', 'riscv64', 's390x']);
-
 async function emulationOf(arch: Architecture, rootDir: string, options: EnterOptions): Promise<{ emulation: EmulationDecision; emulatorPath: string | null; personality: 'linux32' | null }> {
   const nativeArches = guessNativeArches();
   const native = nativeArches.includes(arch.name);
   const choice = options.emulation ?? 'auto';
   const facts = await emulationFacts(arch, rootDir, native, choice, options.hostEnv['PATH'] ?? '');
-  const personality = native && arch.bits === 32 && nativeArches.some((name) => HOSTS_64.has(name)) ? 'linux32' : null;
+  const personality = native && arch.bits === 32 && nativeArches.some((name) => archByName(name).bits === 64) ? 'linux32' : null;
   return { emulation: chooseEmulation(choice, arch, facts), emulatorPath: facts.emulator?.realPath ?? null, personality };
 }
 
@@ -270,10 +271,10 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
   }
   const argv = options.argv ?? [user.shell, '-l'];
   if (options.argv !== null && argv[0] !== undefined) checkCommandInRoot(rootDir, argv[0], workdir, env['PATH']);
-  const mapping = idMapping(options.hostEnv);
+  const mapping = idMapsOfThisUser();
   const plan = planEnter({
     rootDir,
-    view: { readlink: rootReadlink(rootDir), kind: (path) => kindOf(path === '/' ? rootDir : `${rootDir}${path}`) },
+    view: { readlink: rootReadlink(rootDir), kind: (path) => pathKind(path === '/' ? rootDir : `${rootDir}${path}`) },
     arch,
     emulation,
     emulatorPath,
@@ -285,7 +286,7 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
     hostDevices: ['null', 'zero', 'full', 'random', 'urandom', 'tty'].filter((name) => existsSync(`/dev/${name}`)),
     console: terminalOnStdin(),
     procReadOnly: ['sys', 'sysrq-trigger'].filter((name) => existsSync(`/proc/${name}`)),
-    ttyGroupMapped: mapping.gidCount > 5,
+    ttyGroupMapped: mappedCount(mapping.gid) > 5,
     binds,
     workdir,
     user,
