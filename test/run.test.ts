@@ -187,7 +187,7 @@ describe('run: status, streams, options', () => {
       rmSync(empty, { recursive: true, force: true });
     }
     const badArch = await crossroot(['run', '--arch', 'nosucharch', '--', 'true']);
-    assert.equal(badArch.exitCode, 2, 'an unknown --arch name is a usage error');
+    assert.equal(badArch.exitCode, 2, 'an unknown architecture is a usage error (UNKNOWN_ARCH)');
     assert.match(badArch.stderr, /nosucharch/);
     const wrongArch = await crossroot(['run', arm64, '--arch', 'armhf', '--', 'true']);
     assert.equal(wrongArch.exitCode, 1);
