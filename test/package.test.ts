@@ -19,7 +19,7 @@ test('the packed tarball installs globally and its crossroot bin runs', { timeou
     assert.ok(files.includes('dist/runner/enter/crossroot-enter'), 'the run helper is built and packed');
     assert.ok(!files.some((path) => path.includes('.test.')), 'tests must not be packed');
     // Only what runs (and what says how): the build, the man page, the licence, the README.
-    assert.deepEqual(files.filter((path) => !/^dist\/.*\.(js|d\.ts)$/.test(path)).sort(), ['LICENSE', 'README.md', 'dist/man/crossroot.1', 'package.json']);
+    assert.deepEqual(files.filter((path) => !/^dist\/.*\.(js|d\.ts)$/.test(path)).sort(), ['LICENSE', 'README.md', 'dist/man/crossroot.1', 'dist/runner/enter/crossroot-enter', 'package.json']);
     assert.ok(!files.includes('dist/cli/write-man.js'), 'the build step is not packed');
     const prefix = join(work, 'prefix');
     const install = await runProcess(['npm', 'install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', join(work, tarball)], { timeoutMs: 240_000 });

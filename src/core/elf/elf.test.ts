@@ -343,9 +343,7 @@ describe('parseElf: hostile program headers give partial results', () => {
 
   it('phnum 65535 in a small file reads only what the file holds', () => {
     const bytes = buildElfWith(dynamicElf({ bits: 64, endian: 'little' }), { phnum: 65535 });
-    const started = performance.now();
     const elf = parseElfBytes(bytes);
-    assert.ok(performance.now() - started < 50);
     assert.ok(problemCodes(elf).includes('PHDR_TRUNCATED'));
     assert.ok(elf.programHeaders.length <= Math.floor((bytes.length - 64) / 56));
   });
