@@ -11,6 +11,7 @@ import type { AcceleratePlan, EntryKind, PackageOwner, ToolsCandidate, TreeFacts
 import { dpkgListNames, isToolchainPackage, parseDpkgList, parseDpkgStatus } from '../../core/root/dpkg-status.ts';
 import { resolveHostPathInRoot, rootReadlink } from '../fs/root-fs.ts';
 import { runProcess } from '../process/process.ts';
+import { ensureTwinPackages, twinFacts } from './twins.ts';
 
 function kindOf(hostPath: string): EntryKind | null {
   try {
@@ -160,6 +161,8 @@ export interface AccelerateOptions {
   readonly log?: (line: string) => void;
   /** The Debian architecture when the root's dpkg database does not say (a root without dpkg). */
   readonly debianArch?: string;
+  /** Also run the root's architecture-neutral programs natively (twins; default true). */
+  readonly twins?: boolean;
 }
 
 export interface AccelerationFacts {
@@ -168,6 +171,8 @@ export interface AccelerationFacts {
   readonly toolsRoot: string | null;
   /** Why no tools root is available, when none is. */
   readonly toolsRootProblem: string | null;
+  /** Packages the twins wanted that the tools root's suite could not supply at the root's version. */
+  readonly twinsUnavailable: readonly string[];
   readonly plan: AcceleratePlan;
 }
 
@@ -204,8 +209,17 @@ export async function planRootAcceleration(rootDir: string, options: AccelerateO
       } else toolsRootProblem = `no tools root at '${path}' yet (it is created on the first 'crossroot run --accelerate')`;
     }
   }
-  if (toolsRoot !== null) candidates.push({ source: 'tools-root', facts: treeFacts(toolsRoot) });
-  const plan = planAcceleration({ debianArch, root, candidates });
-  return { rootDir: dir, identity, toolsRoot, toolsRootProblem, plan };
+  let twinsUnavailable: string[] = [];
+  let twins: ReturnType<typeof twinFacts> | undefined;
+  if (toolsRoot !== null && arch !== null && options.twins !== false) {
+    if (options.createToolsRoot ?? true) twinsUnavailable = await ensureTwinPackages(dir, toolsRoot, arch.multiarch, options.log);
+  }
+  if (toolsRoot !== null) {
+    const facts = treeFacts(toolsRoot);
+    candidates.push({ source: 'tools-root', facts });
+    if (arch !== null && options.twins !== false) twins = twinFacts(dir, toolsRoot, facts, arch.multiarch);
+  }
+  const plan = planAcceleration({ debianArch, root, candidates, ...(twins === undefined ? {} : { twins }) });
+  return { rootDir: dir, identity, toolsRoot, toolsRootProblem, twinsUnavailable, plan };
 }
 
