@@ -15,18 +15,18 @@ export const TWIN_PACKAGES = [
   { package: 'make', why: 'the build driver' },
   { package: 'sed', why: 'text filters of configure, libtool and debhelper' },
   { package: 'grep', why: 'text filters of configure, libtool and debhelper' },
-  { package: 'gawk', why: 'awk' },
-  { package: 'mawk', why: 'awk' },
+  { package: 'gawk', why: 'awk of configure and libtool' },
+  { package: 'mawk', why: 'awk of configure and libtool' },
   { package: 'coreutils', why: 'the file and text utilities every script runs' },
-  { package: 'findutils', why: 'find and xargs' },
+  { package: 'findutils', why: 'find and xargs of debhelper' },
   { package: 'diffutils', why: 'diff and cmp of tests and configure' },
-  { package: 'm4', why: 'autoconf' },
+  { package: 'm4', why: 'autoconf and autom4te' },
   { package: 'patch', why: 'quilt and dpkg-source' },
-  { package: 'tar', why: 'archives' },
-  { package: 'gzip', why: 'compression' },
-  { package: 'xz-utils', why: 'compression' },
-  { package: 'bzip2', why: 'compression' },
-  { package: 'zstd', why: 'compression' },
+  { package: 'tar', why: 'archives of dpkg-source and tests' },
+  { package: 'gzip', why: 'compression (dh_compress, dpkg-source)' },
+  { package: 'xz-utils', why: 'compression (dpkg-source)' },
+  { package: 'bzip2', why: 'compression of sources' },
+  { package: 'zstd', why: 'compression of sources' },
   { package: 'bison', why: 'parser generator' },
   { package: 'flex', why: 'scanner generator' },
   { package: 'gettext', why: 'msgfmt, msgmerge, xgettext' },
@@ -74,21 +74,21 @@ export const TRIPLET_ALLOWED = [
 ] as const;
 
 /**
- * Native perl's $Config{archname} is x86_64-linux-gnu-thread-multi: a build
- * that asks Config (ExtUtils::MakeMaker, Module::Build, XS modules, h2xs ...)
- * would build for the wrong machine. The twin's Config.pm is covered, in the
- * run only, by a guard: loaded while the main program is still compiling
- * (`use Config`, the usual case) it re-executes the same command line
- * (/proc/self/cmdline) with the root's emulated perl, which answers for the
- * root; loaded later (`require Config` at run time, after the program may
- * have done things) it dies, naming the program: never a silent x86-64 answer.
- * Measured: debhelper, dpkg-dev's perl tools, autoconf and automake do not
- * load Config.
+ * Native perl's own Config says x86_64 ($Config{archname}
+ * x86_64-linux-gnu-thread-multi, vendorarch /usr/lib/x86_64-linux-gnu/perl5):
+ * dh_fixperms, dh_perl, Dpkg::Compression, File::Copy and MakeMaker read it.
+ * In the run, the twin's Config.pm is covered by one that loads the root's
+ * Config (Config.pm, Config_heavy.pl, Config_git.pl of the root's perl-base):
+ * native perl then answers Config exactly as the root's perl does.
+ * Limitation, by design loud: a build of perl XS modules whose tests load the
+ * just-built (foreign) .so into the native perl fails ("wrong ELF class");
+ * such builds run with CROSSROOT_ACCELERATE_EMULATE=perl-base,perl
+ * (packages to keep emulated, comma-separated).
  */
 export const PERL_GUARD = {
-  /** Where the root's emulated perl is reachable inside the run (a bind in the /usr/lib shadow). */
-  emulatedPerl: '/usr/lib/crossroot-accelerate/perl',
-  why: 'native perl asked for Config: re-executed with the root\'s emulated perl',
+  /** Where the guard lives inside the run (a directory in the /usr/lib shadow). */
+  dir: '/usr/lib/crossroot-accelerate',
+  why: 'native perl answers Config with the root\'s Config',
 } as const;
 
 /**
@@ -127,4 +127,9 @@ export function tripletAllowedReason(program: string): string | null {
 /** The host markers found in a text (latin1 of a section). */
 export function hostMarkersIn(text: string): string[] {
   return HOST_MARKERS.filter((marker) => text.includes(marker));
+}
+
+/** The packages named in CROSSROOT_ACCELERATE_EMULATE ('perl-base,perl'). */
+export function parseKeepEmulated(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((name) => name.trim()).filter((name) => /^[a-z0-9][a-z0-9+.-]*$/.test(name));
 }

@@ -47,6 +47,33 @@ export interface TwinReport {
   readonly toolsVersion: string | null;
 }
 
+export interface TwinGroup {
+  readonly package: string;
+  readonly rootVersion: string;
+  readonly toolsVersion: string | null;
+  readonly substituted: readonly string[];
+  /** Programs left emulated, by reason. */
+  readonly emulated: readonly { readonly reason: string; readonly programs: readonly string[] }[];
+}
+
+/** The twins grouped by package, packages in name order: what `crossroot accelerate ROOT` lists. */
+export function twinGroups(twins: readonly TwinReport[]): TwinGroup[] {
+  const byPackage = new Map<string, TwinReport[]>();
+  for (const twin of twins) byPackage.set(twin.package, [...(byPackage.get(twin.package) ?? []), twin]);
+  return [...byPackage].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, reports]) => {
+    const reasons = new Map<string, string[]>();
+    for (const report of reports) {
+      if (report.status === 'emulated') reasons.set(report.reason, [...(reasons.get(report.reason) ?? []), report.program]);
+    }
+    const first = reports[0];
+    return {
+      package: name, rootVersion: first?.rootVersion ?? '', toolsVersion: first?.toolsVersion ?? null,
+      substituted: reports.filter((report) => report.status === 'substituted').map((report) => report.program),
+      emulated: [...reasons].map(([reason, programs]) => ({ reason, programs })),
+    };
+  });
+}
+
 export type TwinReasonKind = 'same' | 'policy' | 'version' | 'missing' | 'embeds-host' | 'not-native' | 'preload';
 
 /** What the scan of a native file found (null: not an x86-64 ELF executable). */
@@ -65,6 +92,8 @@ export interface TwinInput {
   readonly scanNative: (toolsPath: string) => NativeScan | null;
   /** Whether a file of the root (root-relative, resolved) is an ELF program (not a script). */
   readonly isRootElf: (rootPath: string) => boolean;
+  /** Packages the user asked to keep emulated (CROSSROOT_ACCELERATE_EMULATE). */
+  readonly keepEmulated?: readonly string[];
 }
 
 export interface TwinPlan {
@@ -218,7 +247,7 @@ export function planTwins(input: TwinInput): TwinPlan {
     const native = input.toolsPackages.get(name);
     for (const { program, rootFile } of programsOf(input, pkg)) {
       const base = { package: name, program, rootVersion: pkg.version };
-      const policy = emulatedPackageReason(name);
+      const policy = emulatedPackageReason(name) ?? ((input.keepEmulated ?? []).includes(name) ? 'kept emulated on request (CROSSROOT_ACCELERATE_EMULATE)' : null);
       let report: TwinReport;
       if (policy !== null) report = { ...base, toolsVersion: native?.version ?? null, status: 'emulated', kind: 'policy', reason: `policy: ${policy}` };
       else if (native === undefined) report = { ...base, toolsVersion: null, status: 'emulated', kind: 'missing', reason: `no amd64 '${name}' ${pkg.version} in the tools root (missing in the suite?)` };
@@ -236,17 +265,20 @@ export function planTwins(input: TwinInput): TwinPlan {
       binds.push({ kind: 'bind', source: hostPath(input.tools, toolsFile), target: rootFile, why: `twin ${program} (${name} ${pkg.version})` });
     }
   }
+  // Packages the policy keeps emulated as a whole, reported once each ('*': every program of it).
+  for (const pkg of [...input.rootPackages.values()].sort((a, b) => (a.package < b.package ? -1 : 1))) {
+    const policy = pkg.architecture === 'all' ? null : emulatedPackageReason(pkg.package);
+    if (policy === null || TWIN_PACKAGES.some((entry) => entry.package === pkg.package)) continue;
+    twins.push({ package: pkg.package, program: '*', status: 'emulated', kind: 'policy', reason: `policy: ${policy}`,
+      rootVersion: pkg.version, toolsVersion: input.toolsPackages.get(pkg.package)?.version ?? null });
+  }
   const usrLibEntries: AddedEntry[] = [];
   const perlTwin = twins.find((twin) => twin.status === 'substituted' && /\/perl$/.test(twin.program));
   if (perlTwin !== undefined) {
-    const rootPerl = resolved(input.root, perlTwin.program);
-    const dir = PERL_GUARD.emulatedPerl.slice('/usr/lib/'.length, PERL_GUARD.emulatedPerl.lastIndexOf('/'));
-    if (rootPerl !== null) {
-      usrLibEntries.push({ kind: 'dir', path: dir });
-      usrLibEntries.push({ kind: 'file', path: PERL_GUARD.emulatedPerl.slice('/usr/lib/'.length), source: rootPerl, from: 'root' });
-      usrLibEntries.push({ kind: 'script', path: `${dir}/Config.pm`, text: perlConfigGuard(PERL_GUARD.emulatedPerl) });
-      binds.push({ kind: 'bind', source: `/usr/lib/${dir}/Config.pm`, target: NATIVE_PERL_CONFIG, why: 'perl twin: Config guard', sourceInRoot: true });
-    }
+    const dir = PERL_GUARD.dir.slice('/usr/lib/'.length);
+    usrLibEntries.push({ kind: 'dir', path: dir });
+    usrLibEntries.push({ kind: 'script', path: `${dir}/Config.pm`, text: perlConfigGuard(rootPerlConfigDir(input.multiarch)) });
+    binds.push({ kind: 'bind', source: `${PERL_GUARD.dir}/Config.pm`, target: NATIVE_PERL_CONFIG, why: 'perl twin: the root\'s Config', sourceInRoot: true });
   }
   return { twins, usrLibEntries, binds, wanted: wantedToolsPackages(input.rootPackages, input.multiarch) };
 }
@@ -254,25 +286,34 @@ export function planTwins(input: TwinInput): TwinPlan {
 /** Where native perl reads Config.pm (perl-base's arch directory, in the mounted tools library directory). */
 export const NATIVE_PERL_CONFIG = '/usr/lib/x86_64-linux-gnu/perl-base/Config.pm';
 
+/** Where the root's perl keeps its Config (perl-base's arch directory). */
+export function rootPerlConfigDir(multiarch: string): string {
+  return `/usr/lib/${multiarch}/perl-base`;
+}
+
 /**
  * The Config.pm the native perl twin loads instead of its own (PERL_GUARD):
- * while the main program is compiling, re-execute it with the root's
- * emulated perl from the original command line; later, die.
+ * the root's Config.pm, and its Config_heavy.pl and Config_git.pl (which
+ * Config finds through @INC, where the native ones come first) served from
+ * the root's directory by an @INC hook.
  */
-export function perlConfigGuard(emulatedPerl: string): string {
-  const quoted = `'${emulatedPerl.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+export function perlConfigGuard(rootConfigDir: string): string {
+  const quoted = `'${rootConfigDir.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
   return [
-    '# crossroot run --accelerate: native perl answers Config with the root\'s emulated perl.',
+    '# crossroot run --accelerate: native perl answers Config as the root\'s perl does.',
     '# Exists only inside the run\'s private mount namespace.',
     'package Config;',
     'BEGIN {',
-    '  my $why = "crossroot: accelerate: native perl was asked for Config";',
-    '  if (${^GLOBAL_PHASE} ne "START") { die "$why at run time (after the program started): run it without --accelerate\\n"; }',
-    '  open(my $fh, "<", "/proc/self/cmdline") or die "$why: cannot read /proc/self/cmdline: $!\\n";',
-    '  local $/; my $line = <$fh>; close $fh;',
-    '  my @argv = split(/\\0/, $line, -1); pop @argv if @argv && $argv[-1] eq "";',
-    '  die "$why and its program came from standard input: run it without --accelerate\\n" if grep { $_ eq "-" } @argv[1..$#argv];',
-    `  exec { ${quoted} } @argv or die "$why: cannot run the emulated perl: $!\\n";`,
+    `  my $dir = ${quoted};`,
+    '  unshift @INC, sub {',
+    '    my (undef, $file) = @_;',
+    '    return unless $file eq "Config_heavy.pl" || $file eq "Config_git.pl";',
+    '    open(my $fh, "<", "$dir/$file") or return;',
+    '    $INC{$file} = "$dir/$file";',
+    '    return $fh;',
+    '  };',
+    '  my $loaded = do "$dir/Config.pm";',
+    '  die "crossroot: accelerate: cannot load the root\'s Config ($dir/Config.pm): ", ($@ || $!), "\n" unless $loaded;',
     '}',
     '1;',
     '',

@@ -163,6 +163,8 @@ export interface AccelerateOptions {
   readonly debianArch?: string;
   /** Also run the root's architecture-neutral programs natively (twins; default true). */
   readonly twins?: boolean;
+  /** Twin packages to keep emulated (CROSSROOT_ACCELERATE_EMULATE). */
+  readonly keepEmulated?: readonly string[];
 }
 
 export interface AccelerationFacts {
@@ -217,7 +219,9 @@ export async function planRootAcceleration(rootDir: string, options: AccelerateO
   if (toolsRoot !== null) {
     const facts = treeFacts(toolsRoot);
     candidates.push({ source: 'tools-root', facts });
-    if (arch !== null && options.twins !== false) twins = twinFacts(dir, toolsRoot, facts, arch.multiarch);
+    if (arch !== null && options.twins !== false) {
+      twins = { ...twinFacts(dir, toolsRoot, facts, arch.multiarch), keepEmulated: options.keepEmulated ?? [] };
+    }
   }
   const plan = planAcceleration({ debianArch, root, candidates, ...(twins === undefined ? {} : { twins }) });
   return { rootDir: dir, identity, toolsRoot, toolsRootProblem, twinsUnavailable, plan };

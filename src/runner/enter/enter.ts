@@ -58,6 +58,7 @@ import type { ProgressState } from '../../core/create/create-plan.ts';
 import { ensureManagedRoot } from '../roots/roots.ts';
 import type { AccelerationFacts } from '../accelerate/accelerate.ts';
 import { planRootAcceleration } from '../accelerate/accelerate.ts';
+import { parseKeepEmulated } from '../../core/accelerate/policy.ts';
 import type { ProfileReport } from '../../core/enter/profile.ts';
 import { renamePrograms } from '../../core/enter/profile.ts';
 import { mountPointsUnder } from '../../core/host/mount-table.ts';
@@ -413,6 +414,7 @@ async function prepareAcceleration(plan: EnterPlan, options: EnterOptions): Prom
     facts = await planRootAcceleration(plan.rootDir, {
       ...(options.hostEnv['CROSSROOT_HOME'] === undefined ? {} : { home: options.hostEnv['CROSSROOT_HOME'] }),
       log: (line) => options.stderr(`crossroot: ${line}\n`),
+      keepEmulated: parseKeepEmulated(options.hostEnv['CROSSROOT_ACCELERATE_EMULATE']),
       ...(resolveArch(plan.arch)?.debian[0] === undefined ? {} : { debianArch: resolveArch(plan.arch)?.debian[0] }),
     });
   } catch (error) {
