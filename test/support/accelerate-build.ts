@@ -120,18 +120,19 @@ function hashDebs(dir: string): Record<string, string> {
 }
 
 /**
- * dpkg-buildpackage -b (DEB_BUILD_OPTIONS as given) of a source package in a
- * fresh /build, with the run flags given (--accelerate ...). Throws when the
- * build fails, with the end of its log.
+ * dpkg-buildpackage -b (DEB_BUILD_OPTIONS as given; -a HOSTARCH for a cross
+ * build) of a source package in a fresh /build, with the run flags given
+ * (--accelerate ...). Throws when the build fails, with the end of its log.
  */
-export async function buildPackage(root: string, pkg: SourcePackage, flags: readonly string[], options: { buildOptions?: string; env?: Record<string, string> } = {}): Promise<BuildResult> {
+export async function buildPackage(root: string, pkg: SourcePackage, flags: readonly string[],
+  options: { buildOptions?: string; env?: Record<string, string>; hostArch?: string } = {}): Promise<BuildResult> {
   const sources = await ensureSource(root, pkg);
   const work = mkdtempSync(join(BUILD_CACHE, 'work-'));
   try {
     for (const file of readdirSync(sources).filter((name) => name !== '.complete')) cpSync(join(sources, file), join(work, file));
     const profile = join(work, 'profile.json');
     const dsc = readdirSync(work).find((name) => name.endsWith('.dsc')) ?? '';
-    const script = `dpkg-source -x ${dsc} ${pkg.dir} >/dev/null && cd ${pkg.dir} && dpkg-buildpackage -b -uc -us > ../build.log 2>&1`;
+    const script = `dpkg-source -x ${dsc} ${pkg.dir} >/dev/null && cd ${pkg.dir} && dpkg-buildpackage${options.hostArch === undefined ? '' : ` -a ${options.hostArch}`} -b -uc -us > ../build.log 2>&1`;
     const started = Date.now();
     const run = await crossroot(['run', root, ...flags, '--profile-json', profile, '--bind', `${work}:/build`, '--workdir', '/build',
       '--env', `DEB_BUILD_OPTIONS=${options.buildOptions ?? ''}`, '--', 'sh', '-c', script], options.env);
