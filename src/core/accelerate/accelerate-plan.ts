@@ -199,6 +199,8 @@ export interface AcceleratePlan {
   readonly versionRule: string;
   /** The root's other programs run natively from the tools root, or not, and why (twins.ts). */
   readonly twins: readonly TwinReport[];
+  /** When only twins run natively: why the compiler tools stay emulated (no gcc, no exact match ...). */
+  readonly compilerRefused: string | null;
 }
 
 export const VERSION_RULE = 'same Debian version as the root\'s package, ignoring a trailing \'crossN\' of the cross package'
@@ -460,7 +462,7 @@ function refuse(input: AcceleratePlanInput, triplet: string | null, majors: read
   tools: readonly ToolReport[] = []): AcceleratePlan {
   return {
     debianArch: input.debianArch, triplet, gccMajors: majors, source: null, sourceDir: null,
-    mounts: [], tools, refused: reason, versionRule: VERSION_RULE, twins: [],
+    mounts: [], tools, refused: reason, versionRule: VERSION_RULE, twins: [], compilerRefused: null,
   };
 }
 
@@ -501,7 +503,33 @@ function planRuntime(root: TreeFacts, native: TreeFacts, shadows: ShadowBuilder,
   return null;
 }
 
+/**
+ * The plan: the compiler tools and the twins from one tools tree. Twins do not
+ * depend on a cross compiler: when the compiler tools cannot be accelerated
+ * (a root without gcc, no exact match), the twins still run natively.
+ */
 export function planAcceleration(input: AcceleratePlanInput): AcceleratePlan {
+  const plan = planCompilerAcceleration(input);
+  return plan.refused === null || input.twins === undefined ? plan : planTwinsOnly(input, input.twins, plan);
+}
+
+function planTwinsOnly(input: AcceleratePlanInput, twinInput: NonNullable<AcceleratePlanInput['twins']>, refused: AcceleratePlan): AcceleratePlan {
+  const { root } = input;
+  const shadows = new ShadowBuilder(root);
+  const binds: AccelerateMount[] = [];
+  if (planRuntime(root, twinInput.tools, shadows, binds) !== null) return refused;
+  const twinPlan = planTwins({ ...twinInput, root });
+  if (!twinPlan.twins.some((twin) => twin.status === 'substituted')) return { ...refused, twins: twinPlan.twins };
+  const usrLib = resolveSafely(root, '/usr/lib') ?? '/usr/lib';
+  for (const entry of twinPlan.usrLibEntries) shadows.add(usrLib, entry);
+  binds.push(...twinPlan.binds);
+  return {
+    ...refused, source: 'tools-root', sourceDir: twinInput.tools.hostDir, mounts: [...shadows.mounts(), ...binds],
+    refused: null, twins: twinPlan.twins, compilerRefused: refused.refused,
+  };
+}
+
+function planCompilerAcceleration(input: AcceleratePlanInput): AcceleratePlan {
   const arch = acceleratedArch(input.debianArch);
   if (arch === null) {
     return refuse(input, null, [], `no Debian cross toolchain for architecture '${input.debianArch}'`
@@ -578,7 +606,7 @@ export function planAcceleration(input: AcceleratePlanInput): AcceleratePlan {
   return {
     debianArch: input.debianArch, triplet: arch.triplet, gccMajors: majors, source: candidate.source,
     sourceDir: candidate.facts.hostDir, mounts: [...shadows.mounts(), ...binds], tools: reports, refused: null,
-    versionRule: VERSION_RULE, twins,
+    versionRule: VERSION_RULE, twins, compilerRefused: null,
   };
 }
 
@@ -698,6 +726,7 @@ export function emulatedToolLines(plan: AcceleratePlan): string[] {
     groups.set(tool.reason, [...(groups.get(tool.reason) ?? []), name]);
   }
   const lines = [...groups].map(([reason, tools]) => `${tools.join(', ')} ${tools.length === 1 ? 'stays' : 'stay'} emulated: ${reason}`);
+  if (plan.compilerRefused !== null) lines.unshift(`compiler tools stay emulated (only twins run natively): ${plan.compilerRefused}`);
   return plan.refused === null ? lines : [`nothing accelerated: ${plan.refused}`, ...lines];
 }
 

@@ -4,6 +4,7 @@ import { perlConfigGuard, planTwins, scanNativeElf, twinGroups, wantedToolsPacka
 import type { NativeScan, PackageFiles, TwinInput } from './twins.ts';
 import { HOST_MARKERS, TRIPLET_ALLOWED, TWIN_PACKAGES, emulatedPackageReason, parseKeepEmulated, tripletAllowedReason } from './policy.ts';
 import type { EntryKind, TreeFacts } from './accelerate-plan.ts';
+import { emulatedToolLines, planAcceleration } from './accelerate-plan.ts';
 import { bytesSource } from '../bytes/byte-reader.ts';
 
 /** A minimal little-endian ELF64 file with a section table: null, .shstrtab, .rodata. */
@@ -151,6 +152,23 @@ describe('planTwins', () => {
     assert.deepEqual(coreutils?.substituted, ['/usr/bin/ls']);
     assert.deepEqual(coreutils?.emulated.map((entry) => entry.programs), [['/usr/bin/uname']]);
     assert.deepEqual(groups.map((group) => group.package), ['coreutils', 'debianutils', 'dpkg', 'grep', 'make', 'perl-base', 'sed']);
+  });
+});
+
+describe('planAcceleration with twins', () => {
+  it('a root without gcc (any architecture with a Debian port) still gets its twins, and says the compiler stays emulated', () => {
+    const base = input();
+    const runtime = { '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2': 'x', '/lib64/ld-linux-x86-64.so.2': '->/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2' };
+    const files = Object.fromEntries(['sed', 'ls', 'perl', 'make'].map((bin) => [`/usr/bin/${bin}`, 'x']));
+    const tools = tree('/tools', { '/bin': '->usr/bin', ...files, ...runtime });
+    const root = tree('/roots/riscv64', { '/bin': '->usr/bin', ...files, '/usr/lib/riscv64-linux-gnu/libc.so.6': 'x' });
+    const plan = planAcceleration({ debianArch: 'riscv64', root, candidates: [], twins: { ...base, tools, multiarch: 'riscv64-linux-gnu' } });
+    assert.equal(plan.refused, null);
+    assert.match(plan.compilerRefused ?? '', /no gcc/);
+    assert.equal(plan.source, 'tools-root');
+    assert.ok(plan.mounts.some((mount) => mount.kind === 'bind' && mount.target === '/usr/bin/sed' && mount.source === '/tools/usr/bin/sed'));
+    assert.ok(plan.mounts.some((mount) => mount.kind === 'bind' && mount.target === '/usr/lib/x86_64-linux-gnu'));
+    assert.match(emulatedToolLines(plan)[0] ?? '', /^compiler tools stay emulated \(only twins run natively\)/);
   });
 });
 

@@ -124,24 +124,35 @@ export interface EnsureToolsRootOptions {
  * interrupted creation is redone.
  */
 export async function ensureToolsRoot(suite: string, triplet: string, gccMajor: string, options: EnsureToolsRootOptions = {}): Promise<string> {
-  const dir = toolsRootPath(suite, triplet, gccMajor, options.home);
+  return createToolsRootAt(toolsRootPath(suite, triplet, gccMajor, options.home), suite, toolsRootPackages(triplet, gccMajor), options);
+}
+
+/** The amd64 tools root of a suite without cross compilers, for the twins of a root without gcc. */
+export function twinsToolsRootPath(suite: string, home = crossrootHome()): string {
+  return join(home, 'tools', `${suite}-${NATIVE_RUNTIME.debian}-twins`);
+}
+
+export async function ensureTwinsToolsRoot(suite: string, options: EnsureToolsRootOptions = {}): Promise<string> {
+  return createToolsRootAt(twinsToolsRootPath(suite, options.home), suite, [], options);
+}
+
+async function createToolsRootAt(dir: string, suite: string, packages: readonly string[], options: EnsureToolsRootOptions): Promise<string> {
   if (existsSync(join(dir, TOOLS_ROOT_MARKER))) return dir;
   if (!/^[a-z0-9-]+$/.test(suite)) throw new CrossrootError('USAGE', `create tools root: suite '${suite}' is not a plain name`);
   const partial = `${dir}.partial`;
   rmSync(partial, { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, '..'), { recursive: true });
-  const packages = toolsRootPackages(triplet, gccMajor);
-  options.log?.(`creating the ${suite} amd64 tools root with ${packages.join(', ')} in '${dir}'`);
+  options.log?.(`creating the ${suite} amd64 tools root${packages.length === 0 ? '' : ` with ${packages.join(', ')}`} in '${dir}'`);
   const argv = ['unshare', '--mount', '--propagation', 'private', '--',
-    'mmdebstrap', '--mode=root', '--variant=apt', `--arch=${NATIVE_RUNTIME.debian}`, `--include=${packages.join(',')}`,
+    'mmdebstrap', '--mode=root', '--variant=apt', `--arch=${NATIVE_RUNTIME.debian}`, ...(packages.length === 0 ? [] : [`--include=${packages.join(',')}`]),
     suite, partial, ...(options.mirror === undefined ? [] : [options.mirror])];
   const result = await runProcess(argv, { timeoutMs: 30 * 60 * 1000 });
   if (result.exitCode !== 0) {
     rmSync(partial, { recursive: true, force: true });
     const last = result.stderr.trim().split('\n').filter((line) => line.startsWith('E:')).at(-1) ?? result.stderr.trim().split('\n').at(-1) ?? '';
     throw new CrossrootError('TOOLS_ROOT', `create tools root '${dir}': mmdebstrap exited '${String(result.exitCode)}': ${last}`, {
-      hint: `check that suite '${suite}' has the packages ${packages.join(', ')} for amd64, and that the mirror is reachable`,
+      hint: `check that suite '${suite}' has${packages.length === 0 ? '' : ` the packages ${packages.join(', ')}`} for amd64, and that the mirror is reachable`,
     });
   }
   renameSync(partial, dir);
@@ -198,8 +209,18 @@ export async function planRootAcceleration(rootDir: string, options: AccelerateO
     })();
     const major = majors.at(-1);
     if (identity.suite === null) toolsRootProblem = 'the root\'s /etc/os-release names no VERSION_CODENAME';
-    else if (major === undefined) toolsRootProblem = 'the root has no gcc';
-    else {
+    else if (major === undefined) {
+      // No compiler to accelerate: the twins still run natively, from a tools root without cross compilers.
+      const path = twinsToolsRootPath(identity.suite, options.home);
+      if (existsSync(join(path, TOOLS_ROOT_MARKER))) toolsRoot = path;
+      else if ((options.createToolsRoot ?? true) && options.twins !== false) {
+        toolsRoot = await ensureTwinsToolsRoot(identity.suite, {
+          ...(options.home === undefined ? {} : { home: options.home }),
+          ...(options.mirror === undefined ? {} : { mirror: options.mirror }),
+          ...(options.log === undefined ? {} : { log: options.log }),
+        });
+      } else toolsRootProblem = 'the root has no gcc';
+    } else {
       const path = toolsRootPath(identity.suite, arch.triplet, major, options.home);
       if (existsSync(join(path, TOOLS_ROOT_MARKER))) toolsRoot = path;
       else if (options.createToolsRoot ?? true) {
