@@ -19,7 +19,7 @@ import type { BuildResult, SourcePackage } from '../test/support/accelerate-buil
 
 const DEFAULTS: readonly SourcePackage[] = [
   { name: 'libogg', version: '1.3.5-3', dir: 'libogg-1.3.5' },
-  { name: 'tinyxml2', version: '10.0.0+dfsg-2', dir: 'tinyxml2-10.0.0+dfsg' },
+  { name: 'tinyxml2', version: '11.0.0+dfsg-1', dir: 'tinyxml2-11.0.0+dfsg' },
   { name: 'libtry-tiny-perl', version: '0.32-1', dir: 'libtry-tiny-perl-0.32' },
 ];
 
@@ -45,7 +45,7 @@ function emulatedShare(result: BuildResult): string {
 }
 
 process.stdout.write(`load average before: ${load()}\n`);
-const arm64 = await ensureBuildRoot('arm64', []);
+const arm64 = await ensureBuildRoot('arm64', ['cmake']);
 const amd64 = await ensureBuildRoot('amd64', ['crossbuild-essential-arm64', 'cmake']);
 let failed = false;
 for (const pkg of packages.length === 0 ? DEFAULTS : packages) {

@@ -2,8 +2,8 @@
 // emulated or accelerated, for the identity test and the benchmark:
 //
 //   /var/cache/crossroot-test/accelerate/            (under TEST_CROSSROOT_HOME)
-//     build-<arch>/                  a copy of the toolchain test root + deb-src + the packages' build
-//                                    dependencies (debhelper, fakeroot ...), made once (emulated apt)
+//     build-<arch>[+pkg...]/         a copy of the toolchain test root + deb-src + debhelper, dpkg-dev,
+//                                    fakeroot and the extra build dependencies named, made once (emulated apt)
 //     sources/<package>_<version>/   `apt-get source` output, fetched once
 //     debs/<key>/                    the emulated build's .deb files, keyed by the build root's dpkg
 //                                    status, the source and the build options: warm runs rebuild
@@ -56,7 +56,7 @@ function must(run: RunResult, what: string): RunResult {
 
 /** The build root of `arch`: the toolchain test root plus deb-src and the build dependencies named. */
 export async function ensureBuildRoot(arch: TestArch, packages: readonly string[]): Promise<string> {
-  const dir = join(BUILD_CACHE, `build-${arch}`);
+  const dir = join(BUILD_CACHE, `build-${arch}${packages.length === 0 ? '' : `+${[...packages].sort().join('+')}`}`);
   const marker = join(dir, '.crossroot-build-root');
   const wanted = [...new Set(['debhelper', 'fakeroot', 'dpkg-dev', ...packages])].sort().join(' ');
   const ready = (): boolean => existsSync(marker) && readFileSync(marker, 'utf8').trim() === wanted;
