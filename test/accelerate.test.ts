@@ -1,5 +1,5 @@
 // `crossroot run --accelerate` end to end, in the default (trixie, gcc 14)
-// arm64 test root (test/support/roots.ts) with crossroot's amd64 tools root of
+// arm64 test root (test/support/cached-roots.ts) with crossroot's amd64 tools root of
 // the same suite (created with mmdebstrap on first use): objects built with
 // the native cross tools are identical to the emulated compiler's (every
 // section but .comment), a real project (sqlite3 + a C shell + a C++
@@ -22,7 +22,7 @@ import type { AccelerationFacts } from '../src/runner/accelerate/accelerate.ts';
 import { runProcess } from '../src/runner/process/process.ts';
 import type { RunResult } from '../src/runner/process/process.ts';
 import { runCliJson } from './support/cli.ts';
-import { ensureTestRoot } from './support/roots.ts';
+import { ensureTestRoot } from './support/cached-roots.ts';
 import { populateProject } from './support/sqlite-sources.ts';
 
 const BIN = new URL('../src/cli/bin.ts', import.meta.url).pathname;

@@ -1,6 +1,6 @@
 // `crossroot create` and `crossroot roots`, end to end with real mmdebstrap,
 // QEMU and the Debian archive (no mocks). Slow parts share the machine-level
-// cache of test/support/roots.ts (apt packages and snapshots), so a second
+// cache of test/support/cached-roots.ts (apt packages and snapshots), so a second
 // run of the suite takes seconds here; a cold run bootstraps an arm64 minbase
 // root twice (once cold, once --fresh against the filled package cache).
 // Needs: mmdebstrap, qemu-user-static, util-linux (unshare, setpriv), xz-utils, zstd, bzip2.
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from './support/cli.ts';
-import { TEST_CACHE } from './support/roots.ts';
+import { TEST_CACHE } from './support/cached-roots.ts';
 import { runProcess } from '../src/runner/process/process.ts';
 import { resolveHostPathInRoot } from '../src/runner/fs/root-fs.ts';
 import { withFileSource } from '../src/runner/fs/file-source.ts';

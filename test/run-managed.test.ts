@@ -1,9 +1,9 @@
 // End to end, as the README's quick start: `crossroot run --arch ARCH` on the
 // managed roots of arm64, armhf and riscv64 (Debian with a C toolchain,
-// created on first use by runner/roots.ts), `uname -m`, and a C program
+// created on first use by runner/roots/roots.ts), `uname -m`, and a C program
 // compiled and run inside; su in the arm64 one.
 // The roots live in the machine-level test home (CROSSROOT_HOME =
-// test/support/roots.ts TEST_CROSSROOT_HOME, laid out like managed roots), so
+// test/support/cached-roots.ts TEST_CROSSROOT_HOME, laid out like managed roots), so
 // only the first run on a machine pays for creating them, and a fresh clone
 // (CI) reuses them. Set CROSSROOT_SKIP_MANAGED=1 to skip it (it downloads a
 // few hundred MB the first time).
@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runProcess } from '../src/runner/process/process.ts';
-import { TEST_CROSSROOT_HOME, ensureTestRoot } from './support/roots.ts';
+import { TEST_CROSSROOT_HOME, ensureTestRoot } from './support/cached-roots.ts';
 
 const BIN = fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url));
 const HOME = TEST_CROSSROOT_HOME;

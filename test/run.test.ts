@@ -1,7 +1,7 @@
 // `crossroot run` and `crossroot shell` on the real kernel, as a user runs
 // them (the CLI as a subprocess, output collected), in small roots built from
 // busybox-static + libc6 + coreutils of arm64, armhf and i386
-// (test/support/test-roots.ts). Needs root, Linux >= 6.7, qemu-user-static,
+// (test/support/package-roots.ts). Needs root, Linux >= 6.7, qemu-user-static,
 // util-linux (unshare, setpriv, mount), tmux (shell test) and uidmap
 // (rootless test). Host binfmt_misc registrations are never touched: the
 // host/bind/copy modes with host entries run under
@@ -15,8 +15,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runProcess } from '../src/runner/process/process.ts';
 import type { RunResult } from '../src/runner/process/process.ts';
 import { aarch64Entry, hostRegistrations, runCliWithHostEntries } from './support/fake-host-binfmt.ts';
-import type { TestRoot } from './support/test-roots.ts';
-import { makeTestRoot, mountPoints } from './support/test-roots.ts';
+import type { TestRoot } from './support/package-roots.ts';
+import { makeTestRoot, mountPoints } from './support/package-roots.ts';
 import { mountsUnder as mountsUnderText } from '../src/runner/enter/enter.ts';
 import { createUnprivilegedUser } from './support/unprivileged-user.ts';
 

@@ -16,8 +16,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { runProcess } from '../../src/runner/process/process.ts';
 import type { RunResult } from '../../src/runner/process/process.ts';
-import { TEST_CROSSROOT_HOME, ensureTestRoot } from './roots.ts';
-import type { TestArch } from './roots.ts';
+import { TEST_CROSSROOT_HOME, ensureTestRoot } from './cached-roots.ts';
+import type { TestArch } from './cached-roots.ts';
 
 const BIN = new URL('../../src/cli/bin.ts', import.meta.url).pathname;
 const TSX = import.meta.resolve('tsx');

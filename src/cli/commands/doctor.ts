@@ -50,7 +50,7 @@ export function registerDoctor(program: Command, context: CliContext): void {
     if (options.fix) {
       fix = await fixChecks(checks);
       if (fix.ran) checks = await runDoctor({ binfmtDir: options.binfmtDir, env: io.env });
-      if (fix.ran && !fix.ok && !options.json) io.stderr(`crossroot: install packages: apt-get failed\n${fix.output.trim().split('\n').slice(-5).join('\n')}\n`);
+      if (fix.ran && !fix.ok && !options.json) io.stderr(`crossroot: ${fix.error ?? 'install packages: apt-get failed'}\n`);
     }
     const ok = doctorOk(checks) && (fix === null || fix.packages.length === 0 || (fix.ran && fix.ok));
     if (options.json) {

@@ -10,7 +10,7 @@
 // `\n` and `\\` stay literal, `\x00` is a NUL byte while a raw NUL truncates, a mask starting with a
 // raw NUL means "no mask", a NUL byte works as the delimiter, a newline delimiter needs an extra
 // trailing newline, and a flag letter (P, O, C, F) cannot be the delimiter.
-// Every behaviour here was compared with a 6.18 kernel (test/binfmt-check.kernel.test.ts).
+// Every behaviour here was compared with a 6.18 kernel (test/binfmt-check-kernel.test.ts).
 //
 // Strings are "byte strings" (one char per byte, latin1), as in shebang.ts: names, interpreters and
 // extensions are bytes to the kernel, not UTF-8 text.

@@ -27,7 +27,7 @@
 // parent-death signal on unshare would kill it before it could).
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
-import { constants as osConstants, release, tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Architecture } from '../../core/arch/arch.ts';
@@ -40,6 +40,7 @@ import type { CreatedEntry } from '../../core/accelerate/accelerate-plan.ts';
 import { accelerationSteps, accelerationUnmounts, emulatedToolLines, substitutedToolLines, withCreatedEntries } from '../../core/accelerate/accelerate-plan.ts';
 import type { BindRequest, EmulationChoice, EmulationDecision, EmulationFacts, EnterPlan, PathKind, Stage2Step } from '../../core/enter/enter-plan.ts';
 import { chooseEmulation, defaultEnvironment, parseBindSpec, parseEnvAssignment, planEnter } from '../../core/enter/enter-plan.ts';
+import type { ErrorCode } from '../../core/errors.ts';
 import { CrossrootError, isCrossrootError } from '../../core/errors.ts';
 import type { ResolvedUser } from '../../core/users/passwd.ts';
 import { parseGroup, parsePasswd, resolveUser } from '../../core/users/passwd.ts';
@@ -49,7 +50,8 @@ import { QEMU_BINFMT_DIR, describeEmulator, emulatorFileNames, honoursPreserveAr
 import { withFileSource } from '../fs/file-source.ts';
 import { guessNativeArches } from '../host/native.ts';
 import type { RunningProcess } from '../process/process.ts';
-import { runProcess, startProcess } from '../process/process.ts';
+import { ProcessError, exitStatusOf, nodeScriptArgv, runChecked, startProcess } from '../process/process.ts';
+import { jsonLine, onJsonLines } from '../process/json-lines.ts';
 import { resolveHostPathInRoot, rootReadlink } from '../fs/root-fs.ts';
 import type { TemporaryEntry } from './enter-setup.ts';
 import { setUpRun } from './enter-setup.ts';
@@ -312,12 +314,6 @@ async function emulationFacts(arch: Architecture, rootDir: string, native: boole
     hostInterpreterStatic,
     hostInterpreterInRoot,
   };
-}
-
-function stage2Command(): string[] {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const script = fileURLToPath(new URL(fromSource ? './stage2.ts' : './stage2.js', import.meta.url));
-  return fromSource ? [process.execPath, '--import', import.meta.resolve('tsx'), script] : [process.execPath, script];
 }
 
 /** The signals crossroot passes to the command while it runs. */
@@ -601,17 +597,16 @@ async function writeMaps(pid: number, mapping: IdMapping): Promise<void> {
     return;
   }
   for (const [tool, args] of [['newuidmap', mapping.uidArgs], ['newgidmap', mapping.gidArgs]] as const) {
-    const result = await runProcess([tool, String(pid), ...args]);
-    if (result.exitCode !== 0) {
-      throw new CrossrootError('USERNS_BLOCKED', `map ids with ${tool}: ${result.stderr.trim() || `exit ${String(result.exitCode)}`}`, {
-        hint: 'install uidmap (newuidmap/newgidmap) and check the ranges in /etc/subuid and /etc/subgid',
-      });
-    }
+    await runChecked([tool, String(pid), ...args], {
+      code: 'USERNS_BLOCKED',
+      action: `map ids with ${tool}`,
+      hint: 'install uidmap (newuidmap/newgidmap) and check the ranges in /etc/subuid and /etc/subgid',
+    });
   }
 }
 
 function startStage2(): RunningProcess {
-  const argv = ['unshare', '--user', '--mount', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...stage2Command()];
+  const argv = ['unshare', '--user', '--mount', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...nodeScriptArgv(import.meta.url, 'stage2')];
   // From source, tsx caches compiled files in $TMPDIR/tsx-<uid>; stage 2 starts before its ids are
   // mapped (uid 65534), so keep that cache in the project's .cache rather than as a stray /tmp/tsx-65534.
   if (!import.meta.url.endsWith('.ts')) return startProcess(argv, { channels: 1 });
@@ -657,40 +652,23 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
   }
   let stage2Error: CrossrootError | null = null;
   let profile: ProfileReport | null = null;
-  let buffered = '';
-  channel.setEncoding('utf8');
   channel.on('error', () => { /* stage 2 gone: its exit status tells */ });
-  channel.on('data', (chunk: string) => {
-    buffered += chunk;
-    let newline = buffered.indexOf('\n');
-    while (newline >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      newline = buffered.indexOf('\n');
-      if (line === '') continue;
-      try {
-        const message = JSON.parse(line) as Stage2Message;
-        if ('profile' in message) {
-          profile = message.profile;
-          continue;
-        }
-        const code = message.error.code as ConstructorParameters<typeof CrossrootError>[0];
-        stage2Error = new CrossrootError(code, message.error.message);
-      } catch {
-        // not ours
-      }
-    }
+  onJsonLines(channel, (value) => {
+    const message = value as Stage2Message;
+    if ('profile' in message) profile = message.profile;
+    else if ('error' in message) stage2Error = new CrossrootError(message.error.code as ErrorCode, message.error.message);
   });
   const relay = (signal: NodeJS.Signals): void => {
     if (KEYBOARD.has(signal) && inForegroundGroup()) return; // the terminal sent it to the command already
-    channel.write(`${JSON.stringify({ signal })}\n`);
+    channel.write(jsonLine({ signal }));
   };
   for (const signal of RELAYED) process.on(signal, relay);
   try {
     const inNamespace = await waitForNamespace(child.pid, child.done);
     if (!inNamespace) {
-      const result = await child.done;
-      throw new CrossrootError('USERNS_BLOCKED', `create the run's namespaces: unshare failed (${result.exitCode === null ? `signal ${String(result.signal)}` : `exit ${String(result.exitCode)}`})`, {
+      throw new ProcessError(await child.done, {
+        code: 'USERNS_BLOCKED',
+        action: "create the run's namespaces",
         hint: 'user namespaces may be disabled: check sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone and kernel.apparmor_restrict_unprivileged_userns, or run crossroot doctor',
       });
     }
@@ -719,7 +697,7 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
     } catch (error) {
       // Stage 2 removes what was created, then exits; the namespaces go with it.
       const abort: Stage2Input = { temporary, exec: null, env: {}, profileProc: null };
-      channel.write(`${JSON.stringify(abort)}\n`);
+      channel.write(jsonLine(abort));
       await child.done;
       removeScratch(scratchDir);
       throw error;
@@ -730,12 +708,12 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
       temporary, exec: plan.exec, env: plan.env,
       profileProc: options.profile === true && procMount?.op === 'mount' ? { dir: procMount.target, rootDir: plan.rootDir } : null,
     };
-    channel.write(`${JSON.stringify(input)}\n`);
+    channel.write(jsonLine(input));
     const result = await child.done;
     removeScratch(scratchDir);
     timings['total'] = performance.now() - t0;
     if (stage2Error !== null) throw stage2Error;
-    const exitCode = result.exitCode ?? 128 + signalNumberOf(result.signal);
+    const exitCode = exitStatusOf(result);
     if (options.verbose === true) {
       options.stderr(`crossroot: timings (ms): ${Object.entries(timings).map(([name, value]) => `${name} ${value.toFixed(1)}`).join(', ')}\n`);
     }
@@ -756,8 +734,4 @@ function removeScratch(dir: string | null): void {
   } catch {
     // already removed by stage 2
   }
-}
-
-function signalNumberOf(signal: NodeJS.Signals | null): number {
-  return signal === null ? 0 : (osConstants.signals as Record<string, number>)[signal] ?? 0;
 }
