@@ -100,10 +100,24 @@ export const PERL_GUARD = {
  * preload: fakeroot's would make dh_fixperms' chown real).
  */
 export const PRELOAD_LIBRARIES = [
-  { package: 'libfakeroot', library: 'libfakeroot/libfakeroot-sysv.so', name: 'libfakeroot-sysv.so', why: 'fakeroot (dpkg-buildpackage\'s rootless builds)' },
-  { package: 'libfakeroot', library: 'libfakeroot/libfakeroot-tcp.so', name: 'libfakeroot-tcp.so', why: 'fakeroot-tcp' },
-  { package: 'libeatmydata1', library: 'libeatmydata.so', name: 'libeatmydata.so', why: 'eatmydata' },
+  { package: 'libfakeroot', library: 'libfakeroot/libfakeroot-sysv.so', name: 'libfakeroot-sysv.so', why: 'fakeroot (dpkg-buildpackage\'s rootless builds)', sameAbi: true },
+  { package: 'libfakeroot', library: 'libfakeroot/libfakeroot-tcp.so', name: 'libfakeroot-tcp.so', why: 'fakeroot-tcp', sameAbi: true },
+  { package: 'libeatmydata1', library: 'libeatmydata.so', name: 'libeatmydata.so', why: 'eatmydata', sameAbi: false },
 ] as const;
+
+/**
+ * libfakeroot talks to the root's (emulated) faked with C structs in the
+ * machine's own layout (long mtype, 64-bit fields, their alignment and byte
+ * order): a native x86-64 libfakeroot can agree with the root's faked only
+ * when the root is 64-bit little-endian too (measured: arm64, a faked chown
+ * seen by native stat). Elsewhere (armhf, armel, i386, s390x) the root's
+ * fakeroot keeps every twin emulated: the safe side, not proven broken.
+ */
+export const SAME_ABI_AS_NATIVE = ['arm64', 'ppc64el', 'riscv64', 'mips64el', 'loong64'] as const;
+
+export function sameAbiAsNative(debianArch: string): boolean {
+  return (SAME_ABI_AS_NATIVE as readonly string[]).includes(debianArch);
+}
 
 /** Directories whose programs are twinned (dpkg's paths, before merged-/usr resolution). */
 export const TWIN_DIRS = ['/usr/bin/', '/usr/sbin/', '/bin/', '/sbin/'] as const;

@@ -80,6 +80,7 @@ function input(overrides: Partial<TwinInput> = {}, scans: Record<string, NativeS
       pkg('liblocale-gettext-perl', '1.07-7', 'amd64', []),
     ]),
     multiarch: 'aarch64-linux-gnu',
+    debianArch: 'arm64',
     scanNative: (path) => (path in scans ? scans[path] ?? null : { markers: [] }),
     isRootElf: () => true,
     ...overrides,
@@ -130,6 +131,10 @@ describe('planTwins', () => {
     tools.set('libfakeroot', { package: 'libfakeroot', version: '1.37.1.1-1', architecture: 'amd64', files: [] });
     const kept = planTwins({ ...base, rootPackages: root, toolsPackages: tools });
     assert.equal(kept.twins.find((twin) => twin.program === '/bin/sed')?.status, 'substituted');
+    // armhf's faked speaks another struct layout than an x86-64 libfakeroot: no twin there, even with the same version.
+    const armhf = planTwins({ ...base, rootPackages: root, toolsPackages: tools, debianArch: 'armhf', multiarch: 'arm-linux-gnueabihf' });
+    assert.ok(armhf.twins.every((twin) => twin.status === 'emulated'));
+    assert.match(armhf.twins.find((twin) => twin.program === '/bin/sed')?.reason ?? '', /protocol with the root's daemon differs between 'armhf' and amd64/);
   });
 
   it('a native file that is not an x86-64 program, or packages asked to stay emulated, stay emulated', () => {
@@ -162,7 +167,7 @@ describe('planAcceleration with twins', () => {
     const files = Object.fromEntries(['sed', 'ls', 'perl', 'make'].map((bin) => [`/usr/bin/${bin}`, 'x']));
     const tools = tree('/tools', { '/bin': '->usr/bin', ...files, ...runtime });
     const root = tree('/roots/riscv64', { '/bin': '->usr/bin', ...files, '/usr/lib/riscv64-linux-gnu/libc.so.6': 'x' });
-    const plan = planAcceleration({ debianArch: 'riscv64', root, candidates: [], twins: { ...base, tools, multiarch: 'riscv64-linux-gnu' } });
+    const plan = planAcceleration({ debianArch: 'riscv64', root, candidates: [], twins: { ...base, tools, multiarch: 'riscv64-linux-gnu', debianArch: 'riscv64' } });
     assert.equal(plan.refused, null);
     assert.match(plan.compilerRefused ?? '', /no gcc/);
     assert.equal(plan.source, 'tools-root');

@@ -22,7 +22,7 @@ import { EM } from '../elf/machines.ts';
 import { findSection } from '../elf/sections.ts';
 import { resolveInRoot } from '../root/root-path.ts';
 import {
-  PERL_GUARD, PRELOAD_LIBRARIES, TWIN_DIRS, TWIN_PACKAGES, emulatedPackageReason, emulatedProgramReason, hostMarkersIn, tripletAllowedReason,
+  PERL_GUARD, PRELOAD_LIBRARIES, TWIN_DIRS, TWIN_PACKAGES, emulatedPackageReason, emulatedProgramReason, hostMarkersIn, sameAbiAsNative, tripletAllowedReason,
 } from './policy.ts';
 
 /** One installed package of a tree, with the files dpkg recorded for it. */
@@ -88,6 +88,8 @@ export interface TwinInput {
   readonly toolsPackages: ReadonlyMap<string, PackageFiles>;
   /** The root's multiarch triplet (aarch64-linux-gnu): where its arch-dependent perl modules live. */
   readonly multiarch: string;
+  /** The root's Debian architecture (whether its preload protocols match the native ones: policy.ts SAME_ABI_AS_NATIVE). */
+  readonly debianArch: string;
   /** Scans a file of the tools tree (root-relative, resolved). */
   readonly scanNative: (toolsPath: string) => NativeScan | null;
   /** Whether a file of the root (root-relative, resolved) is an ELF program (not a script). */
@@ -155,7 +157,9 @@ function preloadProblems(input: TwinInput): string[] {
     const rootPkg = input.rootPackages.get(preload.package);
     if (rootPkg === undefined) continue;
     const native = input.toolsPackages.get(preload.package);
-    if (native === undefined || native.version !== rootPkg.version) {
+    if (preload.sameAbi && !sameAbiAsNative(input.debianArch)) {
+      problems.push(`the root has ${preload.package} ${rootPkg.version} (${preload.why}), whose protocol with the root's daemon differs between '${input.debianArch}' and amd64`);
+    } else if (native === undefined || native.version !== rootPkg.version) {
       problems.push(`the root has ${preload.package} ${rootPkg.version} (${preload.why}) and the tools root ${native === undefined ? 'has none' : `has ${native.version}`}`);
     }
   }

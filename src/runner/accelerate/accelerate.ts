@@ -243,7 +243,7 @@ export async function planRootAcceleration(rootDir: string, options: AccelerateO
     const facts = treeFacts(toolsRoot);
     candidates.push({ source: 'tools-root', facts });
     if (arch !== null && options.twins !== false) {
-      twins = { ...twinFacts(dir, toolsRoot, facts, arch.multiarch), keepEmulated: options.keepEmulated ?? [] };
+      twins = { ...twinFacts(dir, toolsRoot, facts, arch.multiarch, debianArch), keepEmulated: options.keepEmulated ?? [] };
     }
   }
   const plan = planAcceleration({ debianArch, root, candidates, ...(twins === undefined ? {} : { twins }) });

@@ -43,8 +43,9 @@ export function readPackages(treeDir: string): Map<string, PackageFiles> {
 }
 
 /** The twin facts of a root and a tools root. */
-export function twinFacts(rootDir: string, toolsDir: string, tools: TreeFacts, multiarch: string): Omit<TwinInput, 'root'> {
+export function twinFacts(rootDir: string, toolsDir: string, tools: TreeFacts, multiarch: string, debianArch: string): Omit<TwinInput, 'root'> {
   return {
+    debianArch,
     rootPackages: readPackages(rootDir),
     tools,
     toolsPackages: readPackages(toolsDir),
