@@ -247,6 +247,7 @@ export async function planRootAcceleration(rootDir: string, options: AccelerateO
     }
   }
   const plan = planAcceleration({ debianArch, root, candidates, ...(twins === undefined ? {} : { twins }) });
+  twins?.save();
   return { rootDir: dir, identity, toolsRoot, toolsRootProblem, twinsUnavailable, plan };
 }
 

@@ -9,7 +9,7 @@ import { parseDpkgList, parseDpkgStatus, dpkgListNames } from '../../core/root/d
 import type { TreeFacts } from '../../core/accelerate/accelerate-plan.ts';
 import { NATIVE_RUNTIME } from '../../core/accelerate/accelerate-plan.ts';
 import { preloadLinks, scanNativeElf, wantedToolsPackages } from '../../core/accelerate/twins.ts';
-import type { PackageFiles, TwinInput } from '../../core/accelerate/twins.ts';
+import type { NativeScan, PackageFiles, TwinInput } from '../../core/accelerate/twins.ts';
 import { looksLikeElf } from '../../core/elf/elf.ts';
 import { readHead, withFileSource } from '../fs/file-source.ts';
 import { resolveHostPathInRoot } from '../fs/root-fs.ts';
@@ -42,21 +42,56 @@ export function readPackages(treeDir: string): Map<string, PackageFiles> {
   return packages;
 }
 
-/** The twin facts of a root and a tools root. */
-export function twinFacts(rootDir: string, toolsDir: string, tools: TreeFacts, multiarch: string, debianArch: string): Omit<TwinInput, 'root'> {
+const SCAN_CACHE = '.crossroot-twins-scan.json';
+
+type ScanCache = Record<string, { readonly stamp: string; readonly scan: NativeScan | null }>;
+
+/**
+ * scanNativeElf of the tools root's files, remembered in the tools root by
+ * path, inode, size and mtime (reading .rodata of ~150 programs costs seconds
+ * on a loaded machine; the files change only when apt upgrades them).
+ */
+function cachedScanner(toolsDir: string): { scan: (path: string) => NativeScan | null; save: () => void } {
+  let cache: ScanCache = {};
+  try { cache = JSON.parse(readFileSync(join(toolsDir, SCAN_CACHE), 'utf8')) as ScanCache; } catch { /* none yet */ }
+  let changed = false;
+  const scan = (path: string): NativeScan | null => {
+    let stamp: string;
+    try {
+      const stat = lstatSync(join(toolsDir, path));
+      stamp = `${String(stat.ino)}:${String(stat.size)}:${String(stat.mtimeMs)}`;
+    } catch {
+      return null;
+    }
+    const known = cache[path];
+    if (known !== undefined && known.stamp === stamp) return known.scan;
+    let result: NativeScan | null = null;
+    try {
+      result = withFileSource(join(toolsDir, path), (source) => scanNativeElf(source));
+    } catch { /* unreadable: not a twin */ }
+    cache[path] = { stamp, scan: result };
+    changed = true;
+    return result;
+  };
+  const save = (): void => {
+    if (!changed) return;
+    try { writeFileSync(join(toolsDir, SCAN_CACHE), JSON.stringify(cache)); } catch { /* a read-only tools root: scan again next time */ }
+    changed = false;
+  };
+  return { scan, save };
+}
+
+/** The twin facts of a root and a tools root; call save() after planning to keep the scans. */
+export function twinFacts(rootDir: string, toolsDir: string, tools: TreeFacts, multiarch: string, debianArch: string): Omit<TwinInput, 'root'> & { save: () => void } {
+  const scanner = cachedScanner(toolsDir);
   return {
     debianArch,
     rootPackages: readPackages(rootDir),
     tools,
     toolsPackages: readPackages(toolsDir),
     multiarch,
-    scanNative: (path) => {
-      try {
-        return withFileSource(join(toolsDir, path), (source) => scanNativeElf(source));
-      } catch {
-        return null;
-      }
-    },
+    save: scanner.save,
+    scanNative: scanner.scan,
     isRootElf: (path) => {
       try {
         return looksLikeElf(readHead(join(rootDir, path), 4));
