@@ -409,7 +409,7 @@ export async function createRoot(options: CreateOptions): Promise<CreateResult> 
   if (options.arch === undefined) throw new UsageError("create root: '--arch' is required", { hint: "e.g. 'crossroot create DIR --arch arm64'" });
   const target = resolveTargetArch(options.arch);
   const suite = canonicalSuite(options.suite ?? DEFAULT_SUITE);
-  checkSuite(suite, target.debianArch);
+  checkSuite(suite, target.debianArch, options.suite);
   const variant = options.variant ?? DEFAULT_VARIANT;
   if (!isVariant(variant)) throw new UsageError(`parse option '--variant': '${variant}' is not a variant`, { hint: "use 'minbase', 'buildd', 'apt', 'required', 'important' or 'standard'" });
   const includes = [...(options.includes ?? [])];
@@ -633,11 +633,11 @@ export async function extractRootTarball(file: string, dest: string): Promise<vo
     },
   });
   if (compression === 'gzip' || compression === 'none') {
-    await pipeline(createReadStream(file), extractor);
+    await pipeline(createReadStream(file), extractor).catch((error: unknown) => { throw notAnArchive(file, error); });
   } else {
     const argv = { xz: ['xz', '-dc', '--', file], zstd: ['zstd', '-dcq', '--', file], bzip2: ['bzip2', '-dc', '--', file] }[compression];
     const through = new PassThrough();
-    const extracted = pipeline(through, extractor);
+    const extracted = pipeline(through, extractor).catch((error: unknown) => { throw notAnArchive(file, error); });
     const result = await runProcess(argv, { stdoutSink: through });
     await extracted;
     checkResult(result, { code: 'CREATE_FAILED', action: `import '${file}'` });
@@ -647,6 +647,15 @@ export async function extractRootTarball(file: string, dest: string): Promise<vo
       hint: 'the archive tries to write outside the root; nothing was kept',
     });
   }
+}
+
+/** node-tar's "this is no tar" as crossroot's error; anything else unchanged. */
+function notAnArchive(file: string, error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code !== 'TAR_BAD_ARCHIVE' && code !== 'TAR_ABORT' && code !== 'Z_DATA_ERROR') return error;
+  return new CrossrootError('NOT_AN_ARCHIVE', `import '${file}': not a tar archive`, {
+    hint: 'give --from-tar a root filesystem tarball (.tar, .tar.gz, .tar.xz, .tar.zst)',
+  });
 }
 
 /** The architecture of the root's /bin/sh, resolved inside the root. */

@@ -25,6 +25,8 @@
 // exits when the socket reaches EOF, which happens when crossroot dies, even
 // by SIGKILL (stage 2 then removes the run's temporary files first; a
 // parent-death signal on unshare would kill it before it could).
+import { checkCommandInRoot } from './command-lookup.ts';
+import type { EnterEvent } from './events.ts';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
@@ -70,6 +72,8 @@ export interface EnterOptions {
   /** The root directory; undefined with `arch` means the managed root of that architecture. */
   readonly rootDir?: string | undefined;
   readonly arch?: string | undefined;
+  /** false: a managed root that does not exist yet is an error instead of being created. */
+  readonly createRoot?: boolean | undefined;
   readonly binds?: readonly string[];
   readonly workdir?: string | undefined;
   readonly env?: readonly string[];
@@ -90,8 +94,8 @@ export interface EnterOptions {
   readonly progress?: ((state: ProgressState, seconds: number) => void) | undefined;
   /** Called once the managed root exists (to clear a progress line). */
   readonly rootReady?: (() => void) | undefined;
-  /** Where warnings and --verbose diagnostics go. */
-  readonly stderr: (text: string) => void;
+  /** Receives warnings, notes and --verbose details (the CLI renders them on stderr). */
+  readonly onEvent: (event: EnterEvent) => void;
   /** The caller's environment (TERM, LANG) and cwd (relative --bind sources). */
   readonly hostEnv: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
@@ -402,21 +406,21 @@ function createdEntries(rootDir: string, steps: readonly Stage2Step[]): CreatedE
 async function prepareAcceleration(plan: EnterPlan, options: EnterOptions): Promise<{ plan: EnterPlan; acceleration: PreparedAcceleration | null }> {
   if (options.accelerate !== true) return { plan, acceleration: null };
   if (plan.emulation.mode === 'native') {
-    options.stderr(`crossroot: --accelerate: the root's ${plan.arch} programs run natively; nothing to accelerate\n`);
+    options.onEvent({ kind: 'note', message: `--accelerate: the root's ${plan.arch} programs run natively; nothing to accelerate` });
     return { plan, acceleration: null };
   }
   let facts: AccelerationFacts;
   try {
     facts = await planRootAcceleration(plan.rootDir, {
       ...(options.hostEnv['CROSSROOT_HOME'] === undefined ? {} : { home: options.hostEnv['CROSSROOT_HOME'] }),
-      log: (line) => options.stderr(`crossroot: ${line}\n`),
+      log: (line) => options.onEvent({ kind: 'note', message: line }),
       keepEmulated: parseKeepEmulated(options.hostEnv['CROSSROOT_ACCELERATE_EMULATE']),
       ...(resolveArch(plan.arch)?.debian[0] === undefined ? {} : { debianArch: resolveArch(plan.arch)?.debian[0] }),
     });
   } catch (error) {
     // No tools root (it could not be created: offline, not root, ...): the run goes on, emulated.
     const reason = error instanceof Error ? error.message : String(error);
-    options.stderr(`crossroot: accelerate: nothing accelerated: ${reason}\n`);
+    options.onEvent({ kind: 'note', message: `accelerate: nothing accelerated: ${reason}` });
     return { plan, acceleration: null };
   }
   const notes = emulatedToolLines(facts.plan);
@@ -438,7 +442,7 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
   let rootInput = options.rootDir;
   if (rootInput === undefined) {
     if (options.arch === undefined) throw new CrossrootError('USAGE', 'choose a root: give DIR or --arch ARCH');
-    const ensured = await ensureManagedRoot(options.arch, { progress: options.progress, env: options.hostEnv });
+    const ensured = await ensureManagedRoot(options.arch, { progress: options.progress, env: options.hostEnv, create: options.createRoot });
     rootInput = ensured.dir;
     options.rootReady?.();
   }
@@ -462,7 +466,7 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
   const detected = detectRootArch(rootDir);
   const requested = options.arch === undefined ? null : resolveArch(options.arch);
   if (detected !== null && requested !== null && detected.name !== requested.name) {
-    throw new CrossrootError('ENTER_FAILED', `enter root '${rootDir}': its programs are '${detected.name}', not '${requested.name}'`, {
+    throw new CrossrootError('ARCH_MISMATCH', `enter root '${rootDir}': its programs are '${detected.name}', not '${requested.name}'`, {
       hint: 'drop --arch, or give the root of that architecture',
     });
   }
@@ -526,6 +530,7 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
     env[name] = value;
   }
   const argv = options.argv ?? [userWithHome.shell, '-l'];
+  if (options.argv !== null && argv[0] !== undefined) checkCommandInRoot(rootDir, argv[0], workdir, env['PATH']);
   const mapping = idMapping(options.hostEnv);
   const hostFile = (path: string): string | null => {
     try {
@@ -569,25 +574,25 @@ function terminalOnStdin(): string | null {
   }
 }
 
-function describePlan(plan: EnterPlan, mapping: IdMapping, acceleration: PreparedAcceleration | null): string {
+function describePlan(plan: EnterPlan, mapping: IdMapping, acceleration: PreparedAcceleration | null): string[] {
   const lines = [
-    `crossroot: root '${plan.rootDir}' (${plan.arch})`,
-    `crossroot: emulation: ${plan.emulation.mode}: ${plan.emulation.reason}`,
-    `crossroot: user namespace: ${mapping.kind === 'identity' ? 'identity map (root)' : 'newuidmap/newgidmap with /etc/subuid and /etc/subgid'}`,
+    `root '${plan.rootDir}' (${plan.arch})`,
+    `emulation: ${plan.emulation.mode}: ${plan.emulation.reason}`,
+    `user namespace: ${mapping.kind === 'identity' ? 'identity map (root)' : 'newuidmap/newgidmap with /etc/subuid and /etc/subgid'}`,
   ];
   for (const step of plan.steps) {
-    if (step.op === 'mount') lines.push(`crossroot: mount ${step.what}: ${step.fstype === 'none' ? step.source : step.fstype} on ${step.target} (${step.options})`);
-    else if (step.op === 'register') lines.push(`crossroot: register ${step.text.split(':')[1] ?? ''} in the private binfmt_misc instance`);
-    else if (step.op !== 'symlink') lines.push(`crossroot: create ${step.op === 'mkdir' ? 'directory' : 'file'} ${step.path}${'temporary' in step && step.temporary ? ' (removed after the run)' : ''}`);
+    if (step.op === 'mount') lines.push(`mount ${step.what}: ${step.fstype === 'none' ? step.source : step.fstype} on ${step.target} (${step.options})`);
+    else if (step.op === 'register') lines.push(`register ${step.text.split(':')[1] ?? ''} in the private binfmt_misc instance`);
+    else if (step.op !== 'symlink') lines.push(`create ${step.op === 'mkdir' ? 'directory' : 'file'} ${step.path}${'temporary' in step && step.temporary ? ' (removed after the run)' : ''}`);
   }
   if (acceleration !== null) {
     const { facts } = acceleration;
-    lines.push(`crossroot: accelerate: native tools from ${facts.plan.sourceDir ?? facts.toolsRoot ?? 'nowhere'}${facts.plan.source === null ? '' : ` (${facts.plan.source})`}`);
-    for (const line of substitutedToolLines(facts.plan)) lines.push(`crossroot: accelerate: ${line}`);
+    lines.push(`accelerate: native tools from ${facts.plan.sourceDir ?? facts.toolsRoot ?? 'nowhere'}${facts.plan.source === null ? '' : ` (${facts.plan.source})`}`);
+    for (const line of substitutedToolLines(facts.plan)) lines.push(`accelerate: ${line}`);
   }
-  if (plan.personality !== null) lines.push(`crossroot: personality ${plan.personality}`);
-  lines.push(`crossroot: exec ${plan.exec.join(' ')}`);
-  return `${lines.join('\n')}\n`;
+  if (plan.personality !== null) lines.push(`personality ${plan.personality}`);
+  lines.push(`exec ${plan.exec.join(' ')}`);
+  return lines;
 }
 
 async function writeMaps(pid: number, mapping: IdMapping): Promise<void> {
@@ -639,9 +644,9 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
     throw error;
   }
   const { plan, mapping, warnings, acceleration } = prepared;
-  for (const warning of warnings) options.stderr(`crossroot: warning: ${warning}\n`);
-  for (const note of acceleration?.notes ?? []) options.stderr(`crossroot: accelerate: ${note}\n`);
-  if (options.verbose === true) options.stderr(describePlan(plan, mapping, acceleration));
+  for (const warning of warnings) options.onEvent({ kind: 'warning', message: warning });
+  for (const note of acceleration?.notes ?? []) options.onEvent({ kind: 'note', message: `accelerate: ${note}` });
+  if (options.verbose === true) for (const line of describePlan(plan, mapping, acceleration)) options.onEvent({ kind: 'detail', message: line });
   timings['plan'] = performance.now() - t0;
   child ??= startStage2();
   const channel = child.channels[0];
@@ -715,7 +720,7 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
     if (stage2Error !== null) throw stage2Error;
     const exitCode = exitStatusOf(result);
     if (options.verbose === true) {
-      options.stderr(`crossroot: timings (ms): ${Object.entries(timings).map(([name, value]) => `${name} ${value.toFixed(1)}`).join(', ')}\n`);
+      options.onEvent({ kind: 'timings', timings: { ...timings } });
     }
     const names = new Map((acceleration?.facts.plan.mounts ?? []).flatMap((mount) => mount.kind === 'bind' && mount.sourceInRoot === true
       ? [[`${mount.source}-native`, mount.target], [`${mount.source}-emulated`, mount.target]] as const : []));
