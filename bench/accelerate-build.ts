@@ -46,7 +46,7 @@ function emulatedShare(result: BuildResult): string {
 
 process.stdout.write(`load average before: ${load()}\n`);
 const arm64 = await ensureBuildRoot('arm64', ['cmake']);
-const amd64 = await ensureBuildRoot('amd64', ['crossbuild-essential-arm64', 'cmake']);
+const amd64 = await ensureBuildRoot('amd64', ['crossbuild-essential-arm64', 'cmake', 'libc6-dev:arm64']);
 let failed = false;
 for (const pkg of packages.length === 0 ? DEFAULTS : packages) {
   const line = (label: string, result: BuildResult | null, note = ''): void => {

@@ -56,7 +56,7 @@ function must(run: RunResult, what: string): RunResult {
 
 /** The build root of `arch`: the toolchain test root plus deb-src and the build dependencies named. */
 export async function ensureBuildRoot(arch: TestArch, packages: readonly string[]): Promise<string> {
-  const dir = join(BUILD_CACHE, `build-${arch}${packages.length === 0 ? '' : `+${[...packages].sort().join('+')}`}`);
+  const dir = join(BUILD_CACHE, `build-${arch}${packages.length === 0 ? '' : `+${[...packages].sort().join('+').replaceAll(':', '_')}`}`);
   const marker = join(dir, '.crossroot-build-root');
   const wanted = [...new Set(['debhelper', 'fakeroot', 'dpkg-dev', ...packages])].sort().join(' ');
   const ready = (): boolean => existsSync(marker) && readFileSync(marker, 'utf8').trim() === wanted;
@@ -73,8 +73,11 @@ export async function ensureBuildRoot(arch: TestArch, packages: readonly string[
       rmSync(dir, { recursive: true, force: true });
       renameSync(partial, dir);
     }
+    // pkg:arch names (libc6-dev:arm64 for a cross build's dpkg-shlibdeps) need that architecture in dpkg first.
+    const foreign = [...new Set(packages.flatMap((name) => /:([a-z0-9]+)$/.exec(name)?.[1] ?? []))];
+    const addArch = foreign.map((name) => `dpkg --add-architecture ${name} && `).join('');
     must(await crossroot(['run', dir, '--env', 'DEBIAN_FRONTEND=noninteractive', '--', 'sh', '-c',
-      `apt-get update -q && apt-get install -y -q --no-install-recommends ${wanted}`]), 'install the build dependencies');
+      `${addArch}apt-get update -q && apt-get install -y -q --no-install-recommends ${wanted}`]), 'install the build dependencies');
     writeFileSync(marker, `${wanted}\n`);
     return dir;
   });
