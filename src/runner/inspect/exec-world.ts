@@ -5,7 +5,7 @@
 // filesystem, so what the kernel would open is what is examined.
 import { accessSync, closeSync, constants, fstatSync, openSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { arch as processArch } from 'node:process';
+import { nativeMachines } from '../host/native.ts';
 import type { BinfmtEntry } from '../../core/binfmt/entry.ts';
 import { BINPRM_BUF_SIZE } from '../../core/binfmt/entry.ts';
 import { looksLikeElf, parseElf } from '../../core/elf/elf.ts';
@@ -14,24 +14,6 @@ import type { ElfFacts, ExecWorld, FileLookup, NativeMachine } from '../../core/
 import { isCrossrootError } from '../../core/errors.ts';
 import { resolveInRoot } from '../../core/root/root-path.ts';
 import { fdSource } from '../fs/file-source.ts';
-
-/** The machines a kernel runs natively, by Node's process.arch (compat modes included). */
-const NATIVE_BY_NODE_ARCH: Readonly<Record<string, readonly NativeMachine[]>> = {
-  x64: [{ machine: 62, class: 64 }, { machine: 3, class: 32 }, { machine: 6, class: 32 }],
-  ia32: [{ machine: 3, class: 32 }, { machine: 6, class: 32 }],
-  arm64: [{ machine: 183, class: 64 }, { machine: 40, class: 32 }],
-  arm: [{ machine: 40, class: 32 }],
-  ppc64: [{ machine: 21, class: 64 }, { machine: 20, class: 32 }],
-  s390x: [{ machine: 22, class: 64 }],
-  riscv64: [{ machine: 243, class: 64 }],
-  loong64: [{ machine: 258, class: 64 }],
-  mips: [{ machine: 8, class: 32 }],
-  mipsel: [{ machine: 8, class: 32 }],
-};
-
-export function hostNativeMachines(nodeArch: string = processArch): readonly NativeMachine[] {
-  return NATIVE_BY_NODE_ARCH[nodeArch] ?? [];
-}
 
 export interface ExecWorldOptions {
   /** The root directory the exec happens in (host path), or null for the host's root. */
@@ -265,7 +247,7 @@ export function createExecWorld(options: ExecWorldOptions): ExecWorld {
     findLibrary: libraryFinder(cachedLookup, searchDirs),
     emulated: { prefix, lookup: emulatedLookup, findLibrary: libraryFinder(emulatedLookup, searchDirs) },
     binfmt: options.binfmt,
-    host: { native: options.native ?? hostNativeMachines() },
+    host: { native: options.native ?? nativeMachines() },
     root,
   };
 }
