@@ -70,8 +70,9 @@ describe('twins: run --accelerate runs the root\'s same-version programs nativel
     assert.ok(Object.keys(emulated.debs).length >= 2, JSON.stringify(emulated.debs));
     assert.deepEqual(accelerated.debs, emulated.debs);
     for (const log of [emulated.log, accelerated.log]) {
-      assert.match(log, /^# PASS: +[1-9]\d*$/m, 'the package\'s tests ran');
-      assert.match(log, /^# FAIL: +0$/m);
+      // make check runs both test programs (a failing one fails the build); their last checks printed 'ok'.
+      assert.match(log, /^Testing unaligned writecopies \(MSb\): ok\./m, 'test_bitwise ran');
+      assert.match(log, /^Testing loss of pages \(rollback required\)\.\.\. ok\./m, 'test_framing ran');
     }
     const profile = accelerated.profile as ProfileReport;
     const mode = (program: string): string | undefined => profile.programs.find((row) => row.program === program)?.mode;

@@ -156,6 +156,6 @@ export async function emulatedBuild(root: string, pkg: SourcePackage, buildOptio
   if (existsSync(file)) return { ...(JSON.parse(readFileSync(file, 'utf8')) as BuildResult), cached: true };
   const result = await buildPackage(root, pkg, [], { buildOptions });
   mkdirSync(join(file, '..'), { recursive: true });
-  writeFileSync(file, JSON.stringify({ ...result, stderr: '', log: result.log.slice(-20000) }));
+  writeFileSync(file, JSON.stringify({ ...result, stderr: '' }));
   return { ...result, cached: false };
 }
