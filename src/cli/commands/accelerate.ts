@@ -13,6 +13,8 @@ import { UsageError } from '../../core/errors.ts';
 import { managedRootPath } from '../../runner/roots/roots.ts';
 import { planRootAcceleration } from '../../runner/accelerate/accelerate.ts';
 import type { AccelerationFacts } from '../../runner/accelerate/accelerate.ts';
+import { twinGroups } from '../../core/accelerate/twins.ts';
+import { parseKeepEmulated } from '../../core/accelerate/policy.ts';
 
 interface AccelerateCliOptions extends ArchOptions {
   readonly json?: boolean;
@@ -23,7 +25,7 @@ interface AccelerateCliOptions extends ArchOptions {
 
 export function registerAccelerate(program: Command, context: CliContext): void {
   const command = program.command('accelerate')
-    .description('Show which emulated compiler tools of a root `run --accelerate` replaces with native cross tools of the same version, and why not.')
+    .description('List what `run --accelerate` runs natively in a root (compiler tools, and twins of its other programs from the same Debian version), what stays emulated, and why.')
     .argument('[root]', 'the foreign root directory (omit with --arch for the managed root)');
   addArchOption(command, 'the managed root of this architecture instead of ROOT');
   addJsonOption(command, 'print the plan as JSON: tools, mounts, refusal reason');
@@ -45,6 +47,7 @@ export function registerAccelerate(program: Command, context: CliContext): void 
       useHost: options.host !== false,
       ...(options.toolsRoot === undefined ? {} : { toolsRoot: resolve(io.cwd, options.toolsRoot) }),
       ...(io.env['CROSSROOT_HOME'] === undefined ? {} : { home: io.env['CROSSROOT_HOME'] }),
+      keepEmulated: parseKeepEmulated(io.env['CROSSROOT_ACCELERATE_EMULATE']),
       log: (line) => info(io, line),
     });
     if (options.json === true) writeJson(io, facts);
@@ -72,9 +75,28 @@ export function renderAcceleration(facts: AccelerationFacts, width?: number): st
     ]);
   }
   lines.push(formatTable(['TOOL', 'GCC', 'STATUS', 'ROOT PACKAGE', 'NATIVE PACKAGE', 'WHY'], rows, { width }));
+  lines.push('', ...renderTwins(facts), '');
   const substituted = plan.tools.filter((tool) => tool.status === 'substituted').length;
+  const twins = plan.twins.filter((twin) => twin.status === 'substituted').length;
   lines.push(plan.refused === null
-    ? `${substituted} of ${plan.tools.length} tools run natively; ${plan.mounts.length} mounts in the run's private namespace, none visible outside it`
+    ? `${substituted} of ${plan.tools.length} tools and ${twins} of ${plan.twins.length} other programs run natively;`
+      + ` ${plan.mounts.length} mounts in the run's private namespace, none visible outside it`
     : `not accelerated: ${plan.refused}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The twins, grouped by package: programs substituted, and those left emulated with the reason. */
+function renderTwins(facts: AccelerationFacts): string[] {
+  const lines = ['twins (same Debian version of the same package in the tools root), by package:'];
+  for (const group of twinGroups(facts.plan.twins)) {
+    const versions = group.toolsVersion === null || group.toolsVersion === group.rootVersion
+      ? group.rootVersion : `${group.rootVersion} (tools root: ${group.toolsVersion})`;
+    lines.push(`  ${group.package} ${versions}: ${String(group.substituted.length)} native`);
+    if (group.substituted.length > 0) lines.push(`    native: ${group.substituted.map((path) => path.slice(path.lastIndexOf('/') + 1)).join(' ')}`);
+    for (const { reason, programs } of group.emulated) {
+      lines.push(`    emulated: ${programs.map((path) => (path === '*' ? 'all its programs' : path.slice(path.lastIndexOf('/') + 1))).join(' ')}: ${reason}`);
+    }
+  }
+  for (const missing of facts.twinsUnavailable) lines.push(`  ${missing}: emulated: missing in the suite (apt cannot install this version in the tools root)`);
+  return lines;
 }

@@ -145,6 +145,7 @@ describe('planAcceleration', () => {
     assert.deepEqual(statusOf(plan), {
       cc1: 'substituted', cc1plus: 'substituted', lto1: 'substituted', 'lto-wrapper': 'substituted', collect2: 'substituted',
       'liblto_plugin.so': 'substituted', as: 'substituted', 'ld.bfd': 'substituted', 'ld.gold': 'substituted',
+      ar: 'absent', ranlib: 'absent', nm: 'absent', objcopy: 'absent', objdump: 'absent', strip: 'absent', readelf: 'absent',
     });
     const binds = plan.mounts.filter((m) => m.kind === 'bind').map((m) => [m.source, m.target]);
     assert.deepEqual(binds, [

@@ -38,6 +38,8 @@
 import { resolveInRoot } from '../root/root-path.ts';
 import type { RootReadlink } from '../root/root-path.ts';
 import type { SetupStep } from '../enter/setup-steps.ts';
+import { planTwins } from './twins.ts';
+import type { TwinInput, TwinReport } from './twins.ts';
 
 /** Debian architectures with cross toolchains in Debian, and their names. */
 export const ACCELERATED_ARCHES = [
@@ -92,6 +94,15 @@ export const ACCELERATED_TOOLS = [
   { name: 'as', kind: 'binutils' },
   { name: 'ld.bfd', kind: 'binutils' },
   { name: 'ld.gold', kind: 'binutils' },
+  // binutils' other tools work on the root's objects: their twins are the same-version cross binutils
+  // (dh_strip must never meet an x86-64 strip).
+  { name: 'ar', kind: 'binutils' },
+  { name: 'ranlib', kind: 'binutils' },
+  { name: 'nm', kind: 'binutils' },
+  { name: 'objcopy', kind: 'binutils' },
+  { name: 'objdump', kind: 'binutils' },
+  { name: 'strip', kind: 'binutils' },
+  { name: 'readelf', kind: 'binutils' },
 ] as const;
 
 export type AcceleratedToolName = (typeof ACCELERATED_TOOLS)[number]['name'];
@@ -129,6 +140,8 @@ export interface AcceleratePlanInput {
   readonly root: TreeFacts;
   /** In order of preference; the first whose cc1 matches supplies every tool. */
   readonly candidates: readonly ToolsCandidate[];
+  /** The twins' facts (twins.ts); planned when their tools tree is the chosen candidate's. */
+  readonly twins?: Omit<TwinInput, 'root'>;
 }
 
 /** A directory entry added by a shadow directory (path relative to the shadowed directory). */
@@ -184,6 +197,10 @@ export interface AcceleratePlan {
   /** Why nothing at all can be accelerated (unsupported arch, collision, no candidate ...), else null. */
   readonly refused: string | null;
   readonly versionRule: string;
+  /** The root's other programs run natively from the tools root, or not, and why (twins.ts). */
+  readonly twins: readonly TwinReport[];
+  /** When only twins run natively: why the compiler tools stay emulated (no gcc, no exact match ...). */
+  readonly compilerRefused: string | null;
 }
 
 export const VERSION_RULE = 'same Debian version as the root\'s package, ignoring a trailing \'crossN\' of the cross package'
@@ -257,6 +274,10 @@ function rootBinutilsPaths(root: TreeFacts, triplet: string, name: string): stri
     if (resolved === null || root.kind(resolved) !== 'file') continue;
     // '/usr/bin/ld' may resolve to ld.gold when the admin chose gold: only cover it with the same tool.
     const base = baseName(resolved);
+    if (name !== 'as' && !name.startsWith('ld.')) {
+      if (base === name || base === `${triplet}-${name}`) found.add(resolved);
+      continue;
+    }
     if (!base.includes(name === 'as' ? 'as' : 'ld')) continue;
     const isGold = base.endsWith('ld.gold') || base === 'gold';
     if (name === 'ld.bfd' && isGold) continue;
@@ -441,7 +462,7 @@ function refuse(input: AcceleratePlanInput, triplet: string | null, majors: read
   tools: readonly ToolReport[] = []): AcceleratePlan {
   return {
     debianArch: input.debianArch, triplet, gccMajors: majors, source: null, sourceDir: null,
-    mounts: [], tools, refused: reason, versionRule: VERSION_RULE,
+    mounts: [], tools, refused: reason, versionRule: VERSION_RULE, twins: [], compilerRefused: null,
   };
 }
 
@@ -482,7 +503,33 @@ function planRuntime(root: TreeFacts, native: TreeFacts, shadows: ShadowBuilder,
   return null;
 }
 
+/**
+ * The plan: the compiler tools and the twins from one tools tree. Twins do not
+ * depend on a cross compiler: when the compiler tools cannot be accelerated
+ * (a root without gcc, no exact match), the twins still run natively.
+ */
 export function planAcceleration(input: AcceleratePlanInput): AcceleratePlan {
+  const plan = planCompilerAcceleration(input);
+  return plan.refused === null || input.twins === undefined ? plan : planTwinsOnly(input, input.twins, plan);
+}
+
+function planTwinsOnly(input: AcceleratePlanInput, twinInput: NonNullable<AcceleratePlanInput['twins']>, refused: AcceleratePlan): AcceleratePlan {
+  const { root } = input;
+  const shadows = new ShadowBuilder(root);
+  const binds: AccelerateMount[] = [];
+  if (planRuntime(root, twinInput.tools, shadows, binds) !== null) return refused;
+  const twinPlan = planTwins({ ...twinInput, root });
+  if (!twinPlan.twins.some((twin) => twin.status === 'substituted')) return { ...refused, twins: twinPlan.twins };
+  const usrLib = resolveSafely(root, '/usr/lib') ?? '/usr/lib';
+  for (const entry of twinPlan.usrLibEntries) shadows.add(usrLib, entry);
+  binds.push(...twinPlan.binds);
+  return {
+    ...refused, source: 'tools-root', sourceDir: twinInput.tools.hostDir, mounts: [...shadows.mounts(), ...binds],
+    refused: null, twins: twinPlan.twins, compilerRefused: refused.refused,
+  };
+}
+
+function planCompilerAcceleration(input: AcceleratePlanInput): AcceleratePlan {
   const arch = acceleratedArch(input.debianArch);
   if (arch === null) {
     return refuse(input, null, [], `no Debian cross toolchain for architecture '${input.debianArch}'`
@@ -549,10 +596,17 @@ export function planAcceleration(input: AcceleratePlanInput): AcceleratePlan {
     }
     for (const target of report.rootPaths) binds.push({ kind: 'bind', source: report.nativePath, target, why });
   }
+  let twins: readonly TwinReport[] = [];
+  if (input.twins !== undefined && input.twins.tools.hostDir === candidate.facts.hostDir) {
+    const twinPlan = planTwins({ ...input.twins, root });
+    for (const entry of twinPlan.usrLibEntries) shadows.add(usrLib, entry);
+    binds.push(...twinPlan.binds);
+    twins = twinPlan.twins;
+  }
   return {
     debianArch: input.debianArch, triplet: arch.triplet, gccMajors: majors, source: candidate.source,
     sourceDir: candidate.facts.hostDir, mounts: [...shadows.mounts(), ...binds], tools: reports, refused: null,
-    versionRule: VERSION_RULE,
+    versionRule: VERSION_RULE, twins, compilerRefused: null,
   };
 }
 
@@ -672,6 +726,7 @@ export function emulatedToolLines(plan: AcceleratePlan): string[] {
     groups.set(tool.reason, [...(groups.get(tool.reason) ?? []), name]);
   }
   const lines = [...groups].map(([reason, tools]) => `${tools.join(', ')} ${tools.length === 1 ? 'stays' : 'stay'} emulated: ${reason}`);
+  if (plan.compilerRefused !== null) lines.unshift(`compiler tools stay emulated (only twins run natively): ${plan.compilerRefused}`);
   return plan.refused === null ? lines : [`nothing accelerated: ${plan.refused}`, ...lines];
 }
 

@@ -11,6 +11,7 @@ import type { AcceleratePlan, PackageOwner, ToolsCandidate, TreeFacts } from '..
 import { dpkgListNames, isToolchainPackage, parseDpkgList, parseDpkgStatus } from '../../core/root/dpkg-status.ts';
 import { resolveHostPathInRoot, rootReadlink } from '../fs/root-fs.ts';
 import { ProcessError, runProcess } from '../process/process.ts';
+import { ensureTwinPackages, twinFacts } from './twins.ts';
 import { kindOf } from '../fs/kind.ts';
 
 /** Reads a small text file inside a tree, the path resolved within it; null when absent. */
@@ -112,17 +113,28 @@ export interface EnsureToolsRootOptions {
  * interrupted creation is redone.
  */
 export async function ensureToolsRoot(suite: string, triplet: string, gccMajor: string, options: EnsureToolsRootOptions = {}): Promise<string> {
-  const dir = toolsRootPath(suite, triplet, gccMajor, options.home);
+  return createToolsRootAt(toolsRootPath(suite, triplet, gccMajor, options.home), suite, toolsRootPackages(triplet, gccMajor), options);
+}
+
+/** The amd64 tools root of a suite without cross compilers, for the twins of a root without gcc. */
+export function twinsToolsRootPath(suite: string, home = crossrootHome()): string {
+  return join(home, 'tools', `${suite}-${NATIVE_RUNTIME.debian}-twins`);
+}
+
+export async function ensureTwinsToolsRoot(suite: string, options: EnsureToolsRootOptions = {}): Promise<string> {
+  return createToolsRootAt(twinsToolsRootPath(suite, options.home), suite, [], options);
+}
+
+async function createToolsRootAt(dir: string, suite: string, packages: readonly string[], options: EnsureToolsRootOptions): Promise<string> {
   if (existsSync(join(dir, TOOLS_ROOT_MARKER))) return dir;
   if (!/^[a-z0-9-]+$/.test(suite)) throw new CrossrootError('USAGE', `create tools root: suite '${suite}' is not a plain name`);
   const partial = `${dir}.partial`;
   rmSync(partial, { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, '..'), { recursive: true });
-  const packages = toolsRootPackages(triplet, gccMajor);
-  options.log?.(`creating the ${suite} amd64 tools root with ${packages.join(', ')} in '${dir}'`);
+  options.log?.(`creating the ${suite} amd64 tools root${packages.length === 0 ? '' : ` with ${packages.join(', ')}`} in '${dir}'`);
   const argv = ['unshare', '--mount', '--propagation', 'private', '--',
-    'mmdebstrap', '--mode=root', '--variant=apt', `--arch=${NATIVE_RUNTIME.debian}`, `--include=${packages.join(',')}`,
+    'mmdebstrap', '--mode=root', '--variant=apt', `--arch=${NATIVE_RUNTIME.debian}`, ...(packages.length === 0 ? [] : [`--include=${packages.join(',')}`]),
     suite, partial, ...(options.mirror === undefined ? [] : [options.mirror])];
   const result = await runProcess(argv, { timeoutMs: 30 * 60 * 1000 });
   if (result.exitCode !== 0) {
@@ -131,7 +143,7 @@ export async function ensureToolsRoot(suite: string, triplet: string, gccMajor: 
       code: 'TOOLS_ROOT',
       program: 'mmdebstrap',
       action: `create tools root '${dir}'`,
-      hint: `check that suite '${suite}' has the packages ${packages.join(', ')} for amd64, and that the mirror is reachable`,
+      hint: `check that suite '${suite}' has${packages.length === 0 ? '' : ` the packages ${packages.join(', ')}`} for amd64, and that the mirror is reachable`,
     });
   }
   renameSync(partial, dir);
@@ -151,6 +163,10 @@ export interface AccelerateOptions {
   readonly log?: (line: string) => void;
   /** The Debian architecture when the root's dpkg database does not say (a root without dpkg). */
   readonly debianArch?: string;
+  /** Also run the root's architecture-neutral programs natively (twins; default true). */
+  readonly twins?: boolean;
+  /** Twin packages to keep emulated (CROSSROOT_ACCELERATE_EMULATE). */
+  readonly keepEmulated?: readonly string[];
 }
 
 export interface AccelerationFacts {
@@ -159,6 +175,8 @@ export interface AccelerationFacts {
   readonly toolsRoot: string | null;
   /** Why no tools root is available, when none is. */
   readonly toolsRootProblem: string | null;
+  /** Packages the twins wanted that the tools root's suite could not supply at the root's version. */
+  readonly twinsUnavailable: readonly string[];
   readonly plan: AcceleratePlan;
 }
 
@@ -182,8 +200,18 @@ export async function planRootAcceleration(rootDir: string, options: AccelerateO
     })();
     const major = majors.at(-1);
     if (identity.suite === null) toolsRootProblem = 'the root\'s /etc/os-release names no VERSION_CODENAME';
-    else if (major === undefined) toolsRootProblem = 'the root has no gcc';
-    else {
+    else if (major === undefined) {
+      // No compiler to accelerate: the twins still run natively, from a tools root without cross compilers.
+      const path = twinsToolsRootPath(identity.suite, options.home);
+      if (existsSync(join(path, TOOLS_ROOT_MARKER))) toolsRoot = path;
+      else if ((options.createToolsRoot ?? true) && options.twins !== false) {
+        toolsRoot = await ensureTwinsToolsRoot(identity.suite, {
+          ...(options.home === undefined ? {} : { home: options.home }),
+          ...(options.mirror === undefined ? {} : { mirror: options.mirror }),
+          ...(options.log === undefined ? {} : { log: options.log }),
+        });
+      } else toolsRootProblem = 'the root has no gcc';
+    } else {
       const path = toolsRootPath(identity.suite, arch.triplet, major, options.home);
       if (existsSync(join(path, TOOLS_ROOT_MARKER))) toolsRoot = path;
       else if (options.createToolsRoot ?? true) {
@@ -195,8 +223,20 @@ export async function planRootAcceleration(rootDir: string, options: AccelerateO
       } else toolsRootProblem = `no tools root at '${path}' yet (it is created on the first 'crossroot run --accelerate')`;
     }
   }
-  if (toolsRoot !== null) candidates.push({ source: 'tools-root', facts: treeFacts(toolsRoot) });
-  const plan = planAcceleration({ debianArch, root, candidates });
-  return { rootDir: dir, identity, toolsRoot, toolsRootProblem, plan };
+  let twinsUnavailable: string[] = [];
+  let twins: ReturnType<typeof twinFacts> | undefined;
+  if (toolsRoot !== null && arch !== null && options.twins !== false) {
+    if (options.createToolsRoot ?? true) twinsUnavailable = await ensureTwinPackages(dir, toolsRoot, arch.multiarch, options.log);
+  }
+  if (toolsRoot !== null) {
+    const facts = treeFacts(toolsRoot);
+    candidates.push({ source: 'tools-root', facts });
+    if (arch !== null && options.twins !== false) {
+      twins = { ...twinFacts(dir, toolsRoot, facts, arch.multiarch, debianArch), keepEmulated: options.keepEmulated ?? [] };
+    }
+  }
+  const plan = planAcceleration({ debianArch, root, candidates, ...(twins === undefined ? {} : { twins }) });
+  twins?.save();
+  return { rootDir: dir, identity, toolsRoot, toolsRootProblem, twinsUnavailable, plan };
 }
 

@@ -115,12 +115,15 @@ async function prepareAcceleration(plan: EnterPlan, options: EnterOptions): Prom
     return { plan, acceleration: null };
   }
   // Loaded only with --accelerate: start-up time counts.
-  const [accelerate, steps] = await Promise.all([import('../accelerate/accelerate.ts'), import('../../core/accelerate/accelerate-plan.ts')]);
+  const [accelerate, steps, policy] = await Promise.all([
+    import('../accelerate/accelerate.ts'), import('../../core/accelerate/accelerate-plan.ts'), import('../../core/accelerate/policy.ts'),
+  ]);
   let facts: AccelerationFacts;
   try {
     facts = await accelerate.planRootAcceleration(plan.rootDir, {
       ...(options.hostEnv['CROSSROOT_HOME'] === undefined ? {} : { home: options.hostEnv['CROSSROOT_HOME'] }),
       log: (line) => options.onEvent({ kind: 'note', message: line }),
+      keepEmulated: policy.parseKeepEmulated(options.hostEnv['CROSSROOT_ACCELERATE_EMULATE']),
       ...(resolveArch(plan.arch)?.debian[0] === undefined ? {} : { debianArch: resolveArch(plan.arch)?.debian[0] }),
     });
   } catch (error) {
