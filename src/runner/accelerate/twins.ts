@@ -3,7 +3,7 @@
 // packages at the root's versions, installed on demand with the tools root's
 // own apt (natively: it is an amd64 root) and cached there. What the suite
 // does not have at that version is remembered, not retried on every run.
-import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDpkgList, parseDpkgStatus, dpkgListNames } from '../../core/root/dpkg-status.ts';
 import type { TreeFacts } from '../../core/accelerate/accelerate-plan.ts';
@@ -14,6 +14,7 @@ import { looksLikeElf } from '../../core/elf/elf.ts';
 import { readHead, withFileSource } from '../fs/file-source.ts';
 import { resolveHostPathInRoot } from '../fs/root-fs.ts';
 import { runProcess } from '../process/process.ts';
+import { withLock } from '../roots/root-lock.ts';
 
 function readInTree(treeDir: string, path: string): string | null {
   try {
@@ -120,25 +121,8 @@ function aptInTools(toolsDir: string, args: readonly string[]): Promise<{ exitCo
   });
 }
 
-async function withToolsLock<T>(toolsDir: string, work: () => Promise<T>): Promise<T> {
-  const lock = `${toolsDir}.twins-lock`;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      writeFileSync(join(lock, 'pid'), String(process.pid));
-      break;
-    } catch {
-      let holder = 0;
-      try { holder = Number(readFileSync(join(lock, 'pid'), 'utf8')); } catch { /* being created */ }
-      if (holder > 0 && !existsSync(`/proc/${String(holder)}`)) rmSync(lock, { recursive: true, force: true });
-      else await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
-  try {
-    return await work();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+function withToolsLock<T>(toolsDir: string, work: () => Promise<T>): Promise<T> {
+  return withLock(`${toolsDir}.twins-lock`, work);
 }
 
 /**

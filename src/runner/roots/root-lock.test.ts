@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { heldLocks, lockPath, readOwner, tryLock } from './root-lock.ts';
+import { heldLocks, lockPath, readOwner, tryLock, withLock } from './root-lock.ts';
 
 function withDir(run: (dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'crossroot-lock-'));
@@ -45,4 +45,23 @@ test('a lock whose owner is gone (or whose pid was recycled) is taken over', () 
     assert.notEqual(readOwner(lock)?.startTime, 'not-this-process');
     taken.release();
   });
+});
+
+test('withLock runs one holder at a time and releases on failure', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'crossroot-withlock-'));
+  try {
+    const lock = join(dir, 'tools.lock');
+    const order: string[] = [];
+    const hold = (name: string, ms: number) => withLock(lock, async () => {
+      order.push(`${name}+`);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      order.push(`${name}-`);
+    }, 10);
+    await Promise.all([hold('a', 50), hold('b', 10)]);
+    assert.deepEqual(order, ['a+', 'a-', 'b+', 'b-']);
+    await assert.rejects(withLock(lock, () => Promise.reject(new Error('boom')), 10), /boom/);
+    assert.equal(existsSync(lock), false, 'released after a failure');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

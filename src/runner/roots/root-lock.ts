@@ -115,3 +115,18 @@ export function heldLocks(rootsDir: string): Map<string, LockOwner> {
   }
   return held;
 }
+
+/** Runs `work` holding the lock at `lock`, waiting (polling) while a live owner holds it. */
+export async function withLock<T>(lock: string, work: () => Promise<T>, pollMs = 500): Promise<T> {
+  for (;;) {
+    const held = tryLock(lock);
+    if ('release' in held) {
+      try {
+        return await work();
+      } finally {
+        held.release();
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
