@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   USER_NOT_FOUND: 'a user or group is not in the root\'s /etc/passwd or /etc/group',
   ENTER_FAILED: 'setting up the namespaces, mounts or emulation of a run failed',
   TOOLS_ROOT: 'the native tools root for acceleration could not be created',
+  ICECREAM: 'an icecream toolchain environment could not be packed, or the icecream cluster could not be used',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

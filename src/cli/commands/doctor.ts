@@ -15,6 +15,7 @@ interface DoctorOptions {
   readonly json?: boolean;
   readonly fix?: boolean;
   readonly binfmtDir: string;
+  readonly icecream?: string;
 }
 
 function checkJson(check: DoctorCheck) {
@@ -42,14 +43,15 @@ export function registerDoctor(program: Command, context: CliContext): void {
     .description('Check that this machine can run foreign programs and roots: kernel, binfmt_misc, user namespaces, emulators, tools.')
     .option('--binfmt-dir <dir>', 'the binfmt_misc instance to check', DEFAULT_BINFMT_DIR)
     .option('--fix', 'install the Debian packages that fix failed checks (as root; otherwise print the command)')
+    .option('--icecream <scheduler[:port]>', 'also check this icecream scheduler: reachable, and how many helpers and cores it offers')
     .option('--json', 'print one JSON document');
   onRun<DoctorOptions>(command, context, async (_args, options) => {
     const { io } = context;
-    let checks = await runDoctor({ binfmtDir: options.binfmtDir, env: io.env });
+    let checks = await runDoctor({ binfmtDir: options.binfmtDir, env: io.env, icecream: options.icecream });
     let fix: FixResult | null = null;
     if (options.fix) {
       fix = await fixChecks(checks);
-      if (fix.ran) checks = await runDoctor({ binfmtDir: options.binfmtDir, env: io.env });
+      if (fix.ran) checks = await runDoctor({ binfmtDir: options.binfmtDir, env: io.env, icecream: options.icecream });
       if (fix.ran && !fix.ok && !options.json) io.stderr(`crossroot: install packages: apt-get failed\n${fix.output.trim().split('\n').slice(-5).join('\n')}\n`);
     }
     const ok = doctorOk(checks) && (fix === null || fix.packages.length === 0 || (fix.ran && fix.ok));

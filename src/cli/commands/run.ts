@@ -29,6 +29,7 @@ export interface EnterCliOptions {
 interface RunCliOptions extends EnterCliOptions {
   readonly profile?: boolean;
   readonly profileJson?: string;
+  readonly icecream?: string;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -92,6 +93,7 @@ export function registerRun(program: Command, context: CliContext): void {
     .description('run a command inside a root of any architecture, in private namespaces; exits with its status')
     .argument('[dir-and-command...]', 'DIR (unless --arch names a managed root), then -- and the command'))
     .option('--profile', 'at the end, print on stderr which programs used the most CPU time, emulated or native')
+    .option('--icecream <scheduler[:port]>', 'with --accelerate: send compile jobs to the icecream cluster of this icecc-scheduler (port 8765 by default); jobs it cannot serve compile locally')
     .option('--profile-json <file>', 'write that profile as JSON to FILE (implies --profile sampling; the table is printed only with --profile)')
     .addHelpText('after', [
       '',
@@ -99,6 +101,7 @@ export function registerRun(program: Command, context: CliContext): void {
       '  crossroot run ./arm64-root -- uname -m',
       '  crossroot run --arch arm64 --bind .:/src --workdir /src -- make',
       '  crossroot run --arch arm64 --accelerate --profile --bind .:/src --workdir /src -- make -j2',
+      '  crossroot run --arch arm64 --accelerate --icecream scheduler.lan --bind .:/src --workdir /src -- make -j16',
       '',
       'Exit status: the command\'s (128+N when killed by signal N); 1 when the run could not be set up; 2 usage error.',
     ].join('\n'));
@@ -106,9 +109,13 @@ export function registerRun(program: Command, context: CliContext): void {
     const { dir, argv } = splitOperands(args, (program as unknown as { rawArgs?: string[] }).rawArgs ?? [], options.arch !== undefined);
     if (dir === undefined && options.arch === undefined) throw new UsageError('run: give DIR or --arch ARCH', { hint: "run 'crossroot run --help' for usage" });
     if (argv.length === 0) throw new UsageError('run: give the command after --', { hint: 'for an interactive shell use crossroot shell' });
+    if (options.icecream !== undefined && options.accelerate !== true) {
+      throw new UsageError('run: --icecream needs --accelerate', { hint: 'the cluster compiles with the native cross compiler that --accelerate finds' });
+    }
     const result = await enterRoot({
       ...enterOptionsOf(options, context, dir),
       profile: options.profile === true || options.profileJson !== undefined,
+      icecream: options.icecream === undefined ? undefined : { scheduler: options.icecream },
       argv,
     });
     if (result.profile !== null) {

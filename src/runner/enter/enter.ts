@@ -58,6 +58,8 @@ import type { ProgressState } from '../../core/create/create-plan.ts';
 import { ensureManagedRoot } from '../roots/roots.ts';
 import type { AccelerationFacts } from '../accelerate/accelerate.ts';
 import { planRootAcceleration } from '../accelerate/accelerate.ts';
+import type { IcecreamOptions, PreparedIcecream } from '../icecream/icecream-run.ts';
+import { prepareIcecream } from '../icecream/icecream-run.ts';
 import type { ProfileReport } from '../../core/enter/profile.ts';
 import { renamePrograms } from '../../core/enter/profile.ts';
 import { mountPointsUnder } from '../../core/host/mount-table.ts';
@@ -78,6 +80,8 @@ export interface EnterOptions {
    * a root that cannot be accelerated runs emulated, and stderr says why.
    */
   readonly accelerate?: boolean;
+  /** With `accelerate`: compile jobs go to this icecream cluster (runner/icecream/icecream-run.ts). */
+  readonly icecream?: IcecreamOptions | undefined;
   /** Sample the run's processes and report CPU time per program (stage 2). */
   readonly profile?: boolean;
   /** The command; null runs the user's login shell. */
@@ -383,6 +387,8 @@ export interface PreparedAcceleration {
   readonly unmounts: readonly string[];
   /** Notes for stderr (tools left emulated and why), empty when all is accelerated. */
   readonly notes: readonly string[];
+  /** With `icecream`: the cluster's part of the run, started after the setup. */
+  readonly icecream?: PreparedIcecream | null;
 }
 
 /** The entries the run's own steps create (root-relative), which a shadow directory must keep. */
@@ -423,15 +429,28 @@ async function prepareAcceleration(plan: EnterPlan, options: EnterOptions): Prom
   }
   const notes = emulatedToolLines(facts.plan);
   if (facts.plan.refused !== null || facts.plan.mounts.length === 0) {
+    if (options.icecream !== undefined) options.stderr('crossroot: icecream: not used: nothing is accelerated\n');
     return { plan, acceleration: { facts, scratchDir: null, unmounts: [], notes } };
   }
+  const icecream = options.icecream === undefined ? null : await prepareRunIcecream(plan, facts, options);
   const scratchDir = join(tmpdir(), `crossroot-accel-${String(process.pid)}-${randomBytes(4).toString('hex')}`);
-  const mounts = withCreatedEntries(facts.plan.mounts, createdEntries(plan.rootDir, plan.steps));
-  const steps = accelerationSteps(mounts, plan.rootDir, scratchDir);
+  const mounts = withCreatedEntries([...facts.plan.mounts, ...(icecream?.mounts ?? [])], createdEntries(plan.rootDir, plan.steps));
+  const steps = [...accelerationSteps(mounts, plan.rootDir, scratchDir), ...(icecream?.steps ?? [])];
   return {
-    plan: { ...plan, steps: [...plan.steps, ...steps] },
-    acceleration: { facts, scratchDir, unmounts: accelerationUnmounts(mounts, plan.rootDir, scratchDir), notes },
+    plan: { ...plan, steps: [...plan.steps, ...steps], env: { ...plan.env, ...icecream?.env } },
+    acceleration: { facts, scratchDir, unmounts: accelerationUnmounts(mounts, plan.rootDir, scratchDir), notes, icecream },
   };
+}
+
+/** The icecream part of an accelerated run, or null (stderr says why) when the cluster cannot be used. */
+async function prepareRunIcecream(plan: EnterPlan, facts: AccelerationFacts, options: EnterOptions): Promise<PreparedIcecream | null> {
+  if (options.icecream === undefined) return null;
+  const runMount = plan.steps.find((step) => step.op === 'mount' && step.what === 'run');
+  const runDir = runMount?.op === 'mount' && runMount.target.startsWith(`${plan.rootDir}/`) ? runMount.target.slice(plan.rootDir.length) : null;
+  const prepared = await prepareIcecream(facts, runDir, options.icecream, options.hostEnv['CROSSROOT_HOME']);
+  if (typeof prepared !== 'string') return prepared;
+  options.stderr(`crossroot: icecream: not used: ${prepared}; compiling locally, accelerated\n`);
+  return null;
 }
 
 /** Everything up to the plan: no process started, nothing written. */
@@ -714,12 +733,14 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
       // unshare itself stays in the host's PID namespace; its child, stage 2, is PID 1 of the new one.
       const stage2 = await firstChild(child.pid, child.done);
       await setUpRun(stage2, plan.rootDir, plan.steps, temporary, scratchDir);
+      for (const line of await acceleration?.icecream?.start() ?? []) options.stderr(`crossroot: icecream: ${line}\n`);
     } catch (error) {
       // Stage 2 removes what was created, then exits; the namespaces go with it.
       const abort: Stage2Input = { temporary, exec: null, env: {}, profileProc: null };
       channel.write(`${JSON.stringify(abort)}\n`);
       await child.done;
       removeScratch(scratchDir);
+      await acceleration?.icecream?.finish();
       throw error;
     }
     timings['setup'] = performance.now() - t0;
@@ -731,6 +752,7 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
     channel.write(`${JSON.stringify(input)}\n`);
     const result = await child.done;
     removeScratch(scratchDir);
+    for (const line of await acceleration?.icecream?.finish() ?? []) options.stderr(`crossroot: icecream: ${line}\n`);
     timings['total'] = performance.now() - t0;
     if (stage2Error !== null) throw stage2Error;
     const exitCode = result.exitCode ?? 128 + signalNumberOf(result.signal);

@@ -1,5 +1,6 @@
 // Gathers the facts `crossroot doctor` judges (core/doctor.ts), and installs
 // the Debian packages that fix failed checks for `doctor --fix`.
+import { icecreamDoctorCheck } from '../icecream/icecream-doctor.ts';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { machine, release, userInfo } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
@@ -63,6 +64,8 @@ function invokingUser(env: Readonly<Record<string, string | undefined>>): { name
 export interface DoctorOptions {
   readonly binfmtDir?: string;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Also check this icecream scheduler (SCHEDULER[:PORT]): reachable, helpers and cores. */
+  readonly icecream?: string | undefined;
 }
 
 export async function gatherDoctorFacts(options: DoctorOptions = {}): Promise<DoctorFacts> {
@@ -105,7 +108,8 @@ export async function gatherDoctorFacts(options: DoctorOptions = {}): Promise<Do
 }
 
 export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorCheck[]> {
-  return doctorChecks(await gatherDoctorFacts(options));
+  const checks = doctorChecks(await gatherDoctorFacts(options));
+  return options.icecream === undefined ? checks : [...checks, await icecreamDoctorCheck(options.icecream)];
 }
 
 /** The argv that installs `packages` (data, never a shell string). */
