@@ -8,7 +8,7 @@
 // /run/icecc directory iceccd (as root) creates on the host when it was not
 // there before.
 import assert from 'node:assert/strict';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -51,10 +51,21 @@ function iceccIds(): { uid: number; gid: number } {
   return { uid: entry.uid, gid: entry.gid };
 }
 
+/** Removes the namespaces of a cluster whose test process was killed before it could (crice<pid>-*). */
+async function removeStaleNamespaces(): Promise<void> {
+  const list = await runProcess(['ip', 'netns', 'list']);
+  for (const line of list.stdout.split('\n')) {
+    const match = /^(crice(\d+)-\S+)/.exec(line);
+    if (match?.[1] !== undefined && !existsSync(`/proc/${match[2] ?? ''}`)) await runProcess(['ip', 'netns', 'delete', match[1]]);
+  }
+}
+
 /** Starts a scheduler and `helpers` iceccd helpers (`jobs` each), and waits until the scheduler lists them all. */
 export async function startCluster(options: { helpers: number; jobs: number; subnet: number }): Promise<IcecreamCluster> {
-  const prefix = `crice${String(process.pid % 100000)}`;
+  await removeStaleNamespaces();
+  const prefix = `crice${String(process.pid)}`;
   const dir = mkdtempSync(join(tmpdir(), 'crossroot-icecream-cluster-'));
+  chmodSync(dir, 0o755); // the daemons run as 'icecc' and keep their state below it
   const ids = iceccIds();
   const hadRunIcecc = existsSync('/run/icecc');
   const namespaces: string[] = [];
@@ -100,7 +111,8 @@ export async function startCluster(options: { helpers: number; jobs: number; sub
       const netns = `${prefix}-${name}`;
       await must(['ip', 'netns', 'add', netns]);
       namespaces.push(netns);
-      const [a, b] = [`${prefix}${name}a`, `${prefix}${name}b`];
+      // Interface names have at most 15 characters: 'ci' + the pid + the index.
+      const [a, b] = [`ci${String(process.pid)}x${String(index)}a`, `ci${String(process.pid)}x${String(index)}b`];
       await must(['ip', 'link', 'add', a, 'netns', netns, 'type', 'veth', 'peer', 'name', b, 'netns', sw]);
       await must(['ip', '-n', sw, 'link', 'set', b, 'master', 'br0', 'up']);
       await must(['ip', '-n', netns, 'link', 'set', 'lo', 'up']);
@@ -127,7 +139,8 @@ export async function startCluster(options: { helpers: number; jobs: number; sub
     while (Date.now() < deadline) {
       try {
         listed = parseListcs(await listcs(`${prefix}-cli`, scheduler)).length;
-      } catch {
+      } catch (error) {
+        if (process.env['ICECREAM_CLUSTER_DEBUG'] !== undefined) console.error(error);
         listed = 0;
       }
       if (listed === options.helpers) break;

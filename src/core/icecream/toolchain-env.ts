@@ -58,11 +58,22 @@ function dirName(path: string): string {
   return cut <= 0 ? '/' : path.slice(0, cut);
 }
 
+/** '/usr/bin/../lib' -> '/usr/lib' (lexically, as the loader takes DT_RUNPATH). */
+function normalize(path: string): string {
+  const parts: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  return `/${parts.join('/')}`;
+}
+
 /** The library directories of one ELF file: DT_RUNPATH (with $ORIGIN), then the defaults. */
 function libraryDirs(file: string, runpath: string | null): string[] {
   const fromRunpath = (runpath ?? '').split(':').filter((dir) => dir !== '')
     .map((dir) => dir.replaceAll('$ORIGIN', dirName(file)).replaceAll('${ORIGIN}', dirName(file)))
-    .filter((dir) => dir.startsWith('/'));
+    .filter((dir) => dir.startsWith('/')).map(normalize);
   return [...fromRunpath, ...DEFAULT_LIBRARY_DIRS];
 }
 
