@@ -3,12 +3,14 @@
 // helper and the client in one namespace each, joined by veth pairs whose
 // 10.213.X.0/24 addresses exist only inside those namespaces, so no traffic
 // leaves the machine), Debian's icecc-scheduler and iceccd started in them,
-// all state in one temporary directory. stop() removes every process,
+// all state in one temporary directory. Each helper reads an idle /proc/stat
+// (a bind in its own mount namespace): iceccd refuses jobs while the machine
+// it runs on is busy, and here that machine is shared with everything else. stop() removes every process,
 // namespace and directory made here, even after a failure half-way, and the
 // /run/icecc directory iceccd (as root) creates on the host when it was not
 // there before.
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -119,6 +121,8 @@ export async function startCluster(options: { helpers: number; jobs: number; sub
       await must(['ip', '-n', netns, 'addr', 'add', `${net}.${String(index + 1)}/24`, 'dev', a]);
       await must(['ip', '-n', netns, 'link', 'set', a, 'up']);
     }
+    const idleStat = join(dir, 'idle-proc-stat');
+    writeFileSync(idleStat, 'cpu  0 0 0 100000 0 0 0 0 0 0\ncpu0 0 0 0 100000 0 0 0 0 0 0\n');
     const schedulerDir = stateDir('scheduler');
     start(`${prefix}-sched`, ['icecc-scheduler', '-l', join(schedulerDir, 'scheduler.log'), '-vvv']);
     const scheduler = `${net}.1`;
@@ -130,7 +134,10 @@ export async function startCluster(options: { helpers: number; jobs: number; sub
       chownSync(envDir, ids.uid, ids.gid);
       const netns = `${prefix}-h${String(i)}`;
       const log = join(state, 'iceccd.log');
-      const entry = start(netns, ['iceccd', '-s', scheduler, '-b', envDir, '-l', log, '-vvv', '-N', name, '-m', String(options.jobs)],
+      // Each helper stands for a machine of its own: in a private mount namespace it reads an idle /proc/stat,
+      // else the other processes on this shared machine make iceccd report full load and refuse every job.
+      const entry = start(netns, ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$0" /proc/stat && exec "$@"', idleStat,
+        'iceccd', '-s', scheduler, '-b', envDir, '-l', log, '-vvv', '-N', name, '-m', String(options.jobs)],
         { ICECC_TEST_SOCKET: join(state, 'iceccd.socket') });
       helpers.push({ name, address: `${net}.${String(i + 1)}`, netns, log, pid: entry.pid, done: entry.done });
     }
