@@ -13,6 +13,17 @@ const childProcess = {
 };
 const layer = (names, why) => ({ group: names, message: why });
 
+// The exit-status contract (DESIGN.md): the error's code decides the status,
+// through exitStatusOf() in core/errors.ts. Choosing it by class or by where
+// the error was caught is how `CrossrootError('USAGE', ...)` once exited 1.
+const exitStatusByCode = 'Decide the exit status from the error code: return exitStatusOf(error) (src/core/errors.ts).';
+const exitStatusRules = [
+  { selector: "ConditionalExpression[test.operator='instanceof']:matches([consequent.type='Literal'], [alternate.type='Literal'])", message: exitStatusByCode },
+  { selector: "BinaryExpression[operator='instanceof'][right.name='UsageError']", message: exitStatusByCode },
+  { selector: "CatchClause ReturnStatement[argument.type='Literal']:matches([argument.value=1], [argument.value=2])", message: exitStatusByCode },
+  { selector: "CatchClause AssignmentExpression[left.property.name='exitCode'][right.type='Literal']", message: exitStatusByCode },
+];
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.cache/'] },
   js.configs.recommended,
@@ -26,6 +37,11 @@ export default tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       'no-bitwise': 'off',
     },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.test.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...exitStatusRules] },
   },
   {
     files: ['src/core/**/*.ts'],

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { planRootAcceleration } from '../src/runner/accelerate/accelerate.ts';
 import { runProcess } from '../src/runner/process/process.ts';
-import { ensureTestRoot } from '../test/support/roots.ts';
+import { ensureTestRoot } from '../test/support/cached-roots.ts';
 import { populateProject } from '../test/support/sqlite-sources.ts';
 
 const CLI = fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url));

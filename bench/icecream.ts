@@ -15,7 +15,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runProcess } from '../src/runner/process/process.ts';
-import { ensureTestRoot } from '../test/support/roots.ts';
+import { ensureTestRoot } from '../test/support/cached-roots.ts';
 import { populateProject } from '../test/support/sqlite-sources.ts';
 import { startCluster } from '../test/support/icecream-cluster.ts';
 

@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runProcess } from '../src/runner/process/process.ts';
-import { makeTestRoot } from '../test/support/test-roots.ts';
+import { makeTestRoot } from '../test/support/package-roots.ts';
 
 const runs = Number(process.argv[2] ?? 20);
 const project = fileURLToPath(new URL('..', import.meta.url));

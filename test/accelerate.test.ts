@@ -1,5 +1,5 @@
 // `crossroot run --accelerate` end to end, in the default (trixie, gcc 14)
-// arm64 test root (test/support/roots.ts) with crossroot's amd64 tools root of
+// arm64 test root (test/support/cached-roots.ts) with crossroot's amd64 tools root of
 // the same suite (created with mmdebstrap on first use): objects built with
 // the native cross tools are identical to the emulated compiler's (every
 // section but .comment), a real project (sqlite3 + a C shell + a C++
@@ -21,16 +21,13 @@ import { planRootAcceleration } from '../src/runner/accelerate/accelerate.ts';
 import type { AccelerationFacts } from '../src/runner/accelerate/accelerate.ts';
 import { runProcess } from '../src/runner/process/process.ts';
 import type { RunResult } from '../src/runner/process/process.ts';
-import { runCliJson } from './support/cli.ts';
-import { ensureTestRoot } from './support/roots.ts';
+import { cliCommand, runCliJson, spawnCli } from './support/cli.ts';
+import { ensureTestRoot } from './support/cached-roots.ts';
 import { populateProject } from './support/sqlite-sources.ts';
-
-const BIN = new URL('../src/cli/bin.ts', import.meta.url).pathname;
-const TSX = import.meta.resolve('tsx');
 
 function crossroot(args: readonly string[]): Promise<RunResult> {
   // The CLI as a user runs it, as a subprocess (the command's output is collected).
-  return runProcess([process.execPath, '--import', TSX, BIN, ...args], { timeoutMs: 30 * 60 * 1000 });
+  return spawnCli(args, { timeoutMs: 30 * 60 * 1000 });
 }
 
 /**
@@ -180,7 +177,7 @@ describe('run --accelerate in the default arm64 root (trixie, gcc 14, same-suite
 
   it('SIGKILL of crossroot during an accelerated run: no mount, no scratch directory, no placeholder, no process left', async () => {
     let pid = 0;
-    const running = runProcess([process.execPath, '--import', TSX, BIN, 'run', root, '--accelerate', '--', 'sh', '-c', 'ls /lib64 && sleep 60'], {
+    const running = runProcess(cliCommand(['run', root, '--accelerate', '--', 'sh', '-c', 'ls /lib64 && sleep 60']), {
       timeoutMs: 120_000, onSpawn: (spawned) => { pid = spawned; },
     });
     const deadline = Date.now() + 60_000;

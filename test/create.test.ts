@@ -1,6 +1,6 @@
 // `crossroot create` and `crossroot roots`, end to end with real mmdebstrap,
 // QEMU and the Debian archive (no mocks). Slow parts share the machine-level
-// cache of test/support/roots.ts (apt packages and snapshots), so a second
+// cache of test/support/cached-roots.ts (apt packages and snapshots), so a second
 // run of the suite takes seconds here; a cold run bootstraps an arm64 minbase
 // root twice (once cold, once --fresh against the filled package cache).
 // Needs: mmdebstrap, qemu-user-static, util-linux (unshare, setpriv), xz-utils, zstd, bzip2.
@@ -8,8 +8,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli } from './support/cli.ts';
-import { TEST_CACHE } from './support/roots.ts';
+import { cliCommand, runCli, runCliJson } from './support/cli.ts';
+import { TEST_CACHE } from './support/cached-roots.ts';
 import { runProcess } from '../src/runner/process/process.ts';
 import { resolveHostPathInRoot } from '../src/runner/fs/root-fs.ts';
 import { withFileSource } from '../src/runner/fs/file-source.ts';
@@ -22,11 +22,11 @@ const work = mkdtempSync('/var/tmp/crossroot-create-test-');
 const env = { CROSSROOT_CACHE: TEST_CACHE };
 const repo = new URL('..', import.meta.url).pathname;
 
-/** runCli with --json, parsed (the shared runCliJson takes no environment). */
+/** runCliJson that must succeed. */
 async function cliJson<T>(argv: readonly string[], options: { env: Record<string, string> }): Promise<{ code: number; stderr: string; json: T }> {
-  const run = await runCli([...argv, '--json'], options);
+  const run = await runCliJson<T>(argv, options);
   assert.equal(run.code, 0, `crossroot ${argv.join(' ')}: ${run.stderr}`);
-  return { code: run.code, stderr: run.stderr, json: JSON.parse(run.stdout) as T };
+  return run;
 }
 
 function mountsMentioning(text: string): string[] {
@@ -129,7 +129,7 @@ test('SIGKILL of crossroot mid-bootstrap leaves no mount, no process, no finishe
   let pid = 0;
   let seen = '';
   let killed = false;
-  const run = runProcess([process.execPath, '--import', 'tsx', join(repo, 'src/cli/bin.ts'), 'create', dir, '--arch', 'arm64', '--fresh'], {
+  const run = runProcess(cliCommand(['create', dir, '--arch', 'arm64', '--fresh']), {
     cwd: repo,
     env: { ...process.env, ...env },
     onSpawn: (child) => { pid = child; },

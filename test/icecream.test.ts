@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runProcess } from '../src/runner/process/process.ts';
 import type { RunResult } from '../src/runner/process/process.ts';
-import { ensureTestRoot } from './support/roots.ts';
+import { ensureTestRoot } from './support/cached-roots.ts';
 import { populateProject } from './support/sqlite-sources.ts';
 import { helpersWithJobs, startCluster } from './support/icecream-cluster.ts';
 import type { IcecreamCluster } from './support/icecream-cluster.ts';

@@ -2,7 +2,7 @@
 // would install it: a prefix of its own, the bin on that prefix's PATH.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess } from '../src/runner/process/process.ts';
@@ -17,9 +17,13 @@ test('the packed tarball installs globally and its crossroot bin runs', { timeou
     const files = (JSON.parse(pack.stdout) as [{ files: { path: string }[] }])[0].files.map((file) => file.path);
     assert.ok(files.includes('dist/cli/bin.js'));
     assert.ok(!files.some((path) => path.includes('.test.')), 'tests must not be packed');
+    // Only what runs (and what says how): the build, the man page, the licence, the README.
+    assert.deepEqual(files.filter((path) => !/^dist\/.*\.(js|d\.ts)$/.test(path)).sort(), ['LICENSE', 'README.md', 'dist/man/crossroot.1', 'package.json']);
+    assert.ok(!files.includes('dist/cli/write-man.js'), 'the build step is not packed');
     const prefix = join(work, 'prefix');
     const install = await runProcess(['npm', 'install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', join(work, tarball)], { timeoutMs: 240_000 });
     assert.equal(install.exitCode, 0, install.stderr);
+    assert.ok(existsSync(join(prefix, 'share', 'man', 'man1', 'crossroot.1')), 'the man page is installed');
     const version = await runProcess([join(prefix, 'bin', 'crossroot'), '--version']);
     assert.equal(version.exitCode, 0, version.stderr);
     assert.match(version.stdout, /^\d+\.\d+\.\d+/);

@@ -7,7 +7,7 @@
 // and of an earlier, killed create.
 // The user's package cache is seeded with copies (owned by the user) of the
 // machine-level test cache's .deb files when that cache has them
-// (test/support/roots.ts), so only what is missing is downloaded.
+// (test/support/cached-roots.ts), so only what is missing is downloaded.
 // Needs root, Linux >= 6.7, uidmap, mmdebstrap, qemu-user-static, util-linux.
 // Leaves nothing behind: the user, its home, its subuid/subgid lines and every
 // file of its subordinate ids are removed as root from the host side.
@@ -18,8 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SUITE, aptCacheDir } from '../src/core/create/create-plan.ts';
 import { hostRegistrations } from './support/fake-host-binfmt.ts';
-import { TEST_CACHE } from './support/roots.ts';
-import { mountPoints } from './support/test-roots.ts';
+import { TEST_CACHE } from './support/cached-roots.ts';
+import { mountPoints } from './support/package-roots.ts';
 import { createUnprivilegedUser } from './support/unprivileged-user.ts';
 import type { UnprivilegedUser } from './support/unprivileged-user.ts';
 

@@ -1,9 +1,9 @@
 // End to end, as the README's quick start: `crossroot run --arch ARCH` on the
 // managed roots of arm64, armhf and riscv64 (Debian with a C toolchain,
-// created on first use by runner/roots.ts), `uname -m`, and a C program
+// created on first use by runner/roots/roots.ts), `uname -m`, and a C program
 // compiled and run inside; su in the arm64 one.
 // The roots live in the machine-level test home (CROSSROOT_HOME =
-// test/support/roots.ts TEST_CROSSROOT_HOME, laid out like managed roots), so
+// test/support/cached-roots.ts TEST_CROSSROOT_HOME, laid out like managed roots), so
 // only the first run on a machine pays for creating them, and a fresh clone
 // (CI) reuses them. Set CROSSROOT_SKIP_MANAGED=1 to skip it (it downloads a
 // few hundred MB the first time).
@@ -11,11 +11,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { runProcess } from '../src/runner/process/process.ts';
-import { TEST_CROSSROOT_HOME, ensureTestRoot } from './support/roots.ts';
+import { spawnCli } from './support/cli.ts';
+import { TEST_CROSSROOT_HOME, ensureTestRoot } from './support/cached-roots.ts';
 
-const BIN = fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url));
 const HOME = TEST_CROSSROOT_HOME;
 
 const CASES = [
@@ -29,9 +27,7 @@ for (const { arch, machine, elfArch } of CASES) {
     mkdirSync(HOME, { recursive: true });
     // The test home's toolchain roots are the managed roots (created under its lock, shared with other tests).
     await ensureTestRoot(arch, { toolchain: true });
-    const env = { ...process.env, CROSSROOT_HOME: HOME };
-    const crossroot = (args: string[]): ReturnType<typeof runProcess> =>
-      runProcess([process.execPath, '--import', import.meta.resolve('tsx'), BIN, ...args], { env, timeoutMs: 35 * 60_000 });
+    const crossroot = (args: string[]): ReturnType<typeof spawnCli> => spawnCli(args, { env: { CROSSROOT_HOME: HOME }, timeoutMs: 35 * 60_000 });
     const uname = await crossroot(['run', '--arch', arch, '--', 'uname', '-m']);
     assert.equal(uname.exitCode, 0, uname.stderr);
     assert.equal(uname.stdout.trim().split('\n').at(-1), machine);
@@ -47,7 +43,7 @@ for (const { arch, machine, elfArch } of CASES) {
         'sh', '-c', 'cc -o hello hello.c && ./hello; echo "status $?"']);
       assert.equal(build.exitCode, 0, build.stderr);
       assert.equal(build.stdout, `hello from ${arch}\nstatus 3\n`);
-      const file = await runProcess([process.execPath, '--import', import.meta.resolve('tsx'), BIN, 'inspect', join(src, 'hello'), '--json']);
+      const file = await spawnCli(['inspect', join(src, 'hello'), '--json']);
       assert.match(file.stdout, new RegExp(`"arch": "${elfArch}"`));
     } finally {
       rmSync(src, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // `crossroot run` and `crossroot shell` on the real kernel, as a user runs
 // them (the CLI as a subprocess, output collected), in small roots built from
 // busybox-static + libc6 + coreutils of arm64, armhf and i386
-// (test/support/test-roots.ts). Needs root, Linux >= 6.7, qemu-user-static,
+// (test/support/package-roots.ts). Needs root, Linux >= 6.7, qemu-user-static,
 // util-linux (unshare, setpriv, mount), tmux (shell test) and uidmap
 // (rootless test). Host binfmt_misc registrations are never touched: the
 // host/bind/copy modes with host entries run under
@@ -15,20 +15,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runProcess } from '../src/runner/process/process.ts';
 import type { RunResult } from '../src/runner/process/process.ts';
 import { aarch64Entry, hostRegistrations, runCliWithHostEntries } from './support/fake-host-binfmt.ts';
-import type { TestRoot } from './support/test-roots.ts';
-import { makeTestRoot, mountPoints } from './support/test-roots.ts';
+import type { TestRoot } from './support/package-roots.ts';
+import { makeTestRoot, mountPoints } from './support/package-roots.ts';
 import { mountsUnder as mountsUnderText } from '../src/runner/enter/enter.ts';
+import { cliCommand, spawnCli } from './support/cli.ts';
 import { createUnprivilegedUser } from './support/unprivileged-user.ts';
 
-const BIN = new URL('../src/cli/bin.ts', import.meta.url).pathname;
-const TSX = import.meta.resolve('tsx');
-
 function crossroot(args: readonly string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<RunResult> {
-  return runProcess([process.execPath, '--import', TSX, BIN, ...args], {
-    timeoutMs: options.timeoutMs ?? 60_000,
-    ...(options.input === undefined ? {} : { input: options.input }),
-    env: { ...process.env, ...options.env },
-  });
+  return spawnCli(args, options);
 }
 
 /** Processes whose root directory is `dir` (what a leaked process of a run would show). */
@@ -92,7 +86,7 @@ describe('run: status, streams, options', () => {
 
   test('a signal sent to crossroot reaches the command (SIGTERM: 143)', async () => {
     let pid = 0;
-    const running = runProcess([process.execPath, '--import', TSX, BIN, 'run', arm64, '--', 'sleep', '60'], {
+    const running = runProcess(cliCommand(['run', arm64, '--', 'sleep', '60']), {
       timeoutMs: 60_000, onSpawn: (spawned) => { pid = spawned; },
     });
     const deadline = Date.now() + 30_000;
@@ -248,8 +242,11 @@ describe('emulation modes, each forced', () => {
     assert.equal(existsSync(join(arm64, 'usr/bin/qemu-aarch64-static')), false);
   });
 
-  test('native i386 root needs no emulation, whatever is forced', async () => {
-    if (process.arch !== 'x64') return;
+  test('native i386 root needs no emulation, whatever is forced', async (t) => {
+    if (process.arch !== 'x64') {
+      t.skip(`i386 is native only on an x64 host, this one is '${process.arch}'`);
+      return;
+    }
     const run = await crossroot(['run', roots.i386?.dir ?? '', '--emulation', 'copy', '--verbose', '--', 'true']);
     assert.equal(run.exitCode, 0, run.stderr);
     assert.match(run.stderr, /^crossroot: emulation: native: /m);
@@ -274,7 +271,7 @@ describe('mounts left by other tools', () => {
 describe('nothing outlives a run', () => {
   test('SIGKILL of crossroot during sleep 60: no mount, no process, no registration left', async () => {
     let pid = 0;
-    const running = runProcess([process.execPath, '--import', TSX, BIN, 'run', arm64, '--', 'sleep', '60'], {
+    const running = runProcess(cliCommand(['run', arm64, '--', 'sleep', '60']), {
       timeoutMs: 90_000, onSpawn: (spawned) => { pid = spawned; },
     });
     const deadline = Date.now() + 30_000;
@@ -358,7 +355,7 @@ describe('shell', () => {
     const tmux = (...args: string[]): Promise<RunResult> => runProcess(['tmux', ...args], { timeoutMs: 10_000 });
     // tmux runs its command through a shell; the status lands in a file the test reads.
     await tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30',
-      `${process.execPath} --import ${TSX} ${BIN} shell ${arm64}; echo $? > ${statusFile}; sleep 60`);
+      `${cliCommand(['shell', arm64]).join(' ')}; echo $? > ${statusFile}; sleep 60`);
     try {
       const screen = async (pattern: RegExp): Promise<string> => {
         let text = '';

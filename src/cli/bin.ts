@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 import { main } from './main.ts';
+import { errnoWords } from '../core/errors.ts';
 
-// `crossroot scan / | head` closes the pipe early: that is not an error.
+// `crossroot scan / | head` closes the pipe early: that is not an error. A
+// full disk (`doctor > /dev/full`) is: one line, exit 1, never a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
+  process.stderr.write(`crossroot: write stdout: ${errnoWords(error.code ?? 'EIO')}\n`);
+  process.exit(1);
 });
 
 process.exitCode = await main(process.argv.slice(2), {
@@ -12,6 +15,7 @@ process.exitCode = await main(process.argv.slice(2), {
   stderr: (text) => { process.stderr.write(text); },
   stdoutIsTTY: process.stdout.isTTY === true,
   stderrIsTTY: process.stderr.isTTY === true,
+  columns: process.stdout.isTTY === true ? process.stdout.columns : undefined,
   env: process.env,
   cwd: process.cwd(),
 });

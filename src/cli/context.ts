@@ -1,7 +1,8 @@
-// What a command may touch: its output streams and its environment. Tests
-// pass their own; bin.ts passes the process's.
+// What a command may touch: its output streams, its terminal and its
+// environment. Tests pass their own; bin.ts passes the process's.
 import type { Command } from 'commander';
-import { CrossrootError, UsageError, isCrossrootError } from '../core/errors.ts';
+import type { JsonStream } from './render/json.ts';
+import { reportError } from './render/errors.ts';
 
 export interface Io {
   readonly stdout: (text: string) => void;
@@ -9,41 +10,31 @@ export interface Io {
   readonly stdoutIsTTY: boolean;
   /** Progress displays redraw one line only on a terminal. */
   readonly stderrIsTTY?: boolean;
+  /** The terminal's width in columns; undefined when output is not a terminal (tables do not wrap). */
+  readonly columns?: number | undefined;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
 }
 
 export interface CliContext {
   readonly io: Io;
+  /** The words the user typed after `crossroot` (`run` needs to know where `--` was). */
+  readonly argv: readonly string[];
   exitCode: number;
-}
-
-/** Prints one error the way every command does: one line, then a hint. */
-export function reportError(io: Io, error: unknown): number {
-  if (isCrossrootError(error)) {
-    io.stderr(`crossroot: ${error.message}\n`);
-    if (error.hint !== undefined) io.stderr(`hint: ${error.hint}\n`);
-    return error instanceof UsageError ? 2 : 1;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  io.stderr(`crossroot: internal error: ${message}\n`);
-  io.stderr('hint: this is a bug in crossroot; set CROSSROOT_DEBUG=1 for the stack and report it\n');
-  if (io.env['CROSSROOT_DEBUG'] && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
-  return 1;
-}
-
-export function writeJson(io: Io, value: unknown): void {
-  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+  /** The whole command tree, every command loaded (for completion and the man page). */
+  readonly program: () => Promise<Command>;
 }
 
 /**
  * Attaches an async handler to a commander command. The handler gets the
- * positional arguments and the options, and returns the exit status.
+ * positional arguments and the options, and returns the exit status; an
+ * error it throws is reported (as JSON too with --json, on `jsonStream`).
  */
 export function onRun<Options>(
   command: Command,
   context: CliContext,
   handler: (args: string[], options: Options) => Promise<number>,
+  jsonStream: JsonStream = 'stdout',
 ): Command {
   return command.action(async () => {
     try {
@@ -51,17 +42,7 @@ export function onRun<Options>(
         Array.isArray(value) ? value.map(String) : value === undefined ? [] : [String(value)]);
       context.exitCode = await handler(args, command.opts<Options & Record<string, unknown>>());
     } catch (error) {
-      context.exitCode = reportError(context.io, error);
+      context.exitCode = reportError(context.io, error, command.opts()['json'] === true ? jsonStream : null);
     }
   });
 }
-
-/** Parses a non-negative integer option, or throws a usage error. */
-export function parseCount(name: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value)) throw new UsageError(`parse option '${name}': '${value}' is not a whole number`);
-    return Number(value);
-  };
-}
-
-export { CrossrootError };

@@ -4,6 +4,10 @@
 // aligned to 8 bytes. Every blob is mapped at BASE_VADDR + its file offset, and
 // `at(name)` gives a blob's place so that a blob or a segment can point at
 // another (DT_STRTAB -> the string table, PT_INTERP -> its string).
+// Every structure is written through the reader's own layout tables
+// (src/core/elf/layout.ts).
+import { DYN, EHDR, ET, EV_CURRENT, NHDR, PF, PHDR, SHDR, writeIdent, writeStruct } from '../../src/core/elf/layout.ts';
+import type { Struct } from '../../src/core/elf/layout.ts';
 
 export const BASE_VADDR = 0x400000n;
 
@@ -45,8 +49,8 @@ export interface ElfSpec {
 
 class Writer {
   readonly bytes: Uint8Array;
-  private readonly view: DataView;
-  private readonly little: boolean;
+  readonly view: DataView;
+  readonly little: boolean;
 
   constructor(size: number, endian: 'little' | 'big') {
     this.bytes = new Uint8Array(size);
@@ -54,12 +58,8 @@ class Writer {
     this.little = endian === 'little';
   }
 
-  u8(at: number, value: number): void { this.view.setUint8(at, value); }
-  u16(at: number, value: number): void { this.view.setUint16(at, value, this.little); }
-  u32(at: number, value: number): void { this.view.setUint32(at, value, this.little); }
-  u64(at: number, value: bigint): void { this.view.setBigUint64(at, value, this.little); }
-  word(at: number, value: bigint, bits: 32 | 64): void {
-    if (bits === 64) this.u64(at, value); else this.u32(at, Number(value & 0xffffffffn));
+  struct<K extends string>(base: number, layout: Struct<K>, values: Partial<Record<K, number | bigint>>): void {
+    writeStruct(this.view, base, layout, values, this.little);
   }
 }
 
@@ -67,8 +67,8 @@ const align8 = (value: number): number => Math.ceil(value / 8) * 8;
 
 export function buildElf(spec: ElfSpec): Uint8Array {
   const bits = spec.bits;
-  const ehsize = bits === 64 ? 64 : 52;
-  const phentsize = bits === 64 ? 56 : 32;
+  const ehsize = EHDR[bits].size;
+  const phentsize = PHDR[bits].size;
   const blobs = spec.blobs ?? [];
   const placeholder: At = () => ({ offset: 0n, vaddr: 0n, size: 0n });
   const segmentCount = spec.segments?.(placeholder, 0n).length ?? 0;
@@ -87,45 +87,35 @@ export function buildElf(spec: ElfSpec): Uint8Array {
     return place;
   };
   const out = new Writer(fileSize, spec.endian);
-  out.bytes.set([0x7f, 0x45, 0x4c, 0x46, bits === 64 ? 2 : 1, spec.endian === 'little' ? 1 : 2, 1, spec.osabi ?? 0, spec.abiVersion ?? 0]);
-  const w = bits === 64 ? 8 : 4;
-  out.u16(16, spec.type ?? 2);
-  out.u16(18, spec.machine ?? 62);
-  out.u32(20, 1);
-  out.word(24, spec.entry ?? 0n, bits);
-  out.word(24 + w, spec.phoff ?? (segmentCount > 0 ? BigInt(ehsize) : 0n), bits);
-  out.word(24 + 2 * w, 0n, bits);
-  const after = 24 + 3 * w;
-  out.u32(after, spec.flags ?? 0);
-  out.u16(after + 4, ehsize);
-  out.u16(after + 6, spec.phentsize ?? phentsize);
-  out.u16(after + 8, spec.phnum ?? segmentCount);
-  out.u16(after + 10, bits === 64 ? 64 : 40);
-  out.u16(after + 12, 0);
-  out.u16(after + 14, 0);
+  writeIdent(out.bytes, { bits, endian: spec.endian, osabi: spec.osabi ?? 0, abiVersion: spec.abiVersion ?? 0 });
+  out.struct(0, EHDR[bits], {
+    type: spec.type ?? ET.EXEC,
+    machine: spec.machine ?? 62,
+    version: EV_CURRENT,
+    entry: spec.entry ?? 0n,
+    phoff: spec.phoff ?? (segmentCount > 0 ? BigInt(ehsize) : 0n),
+    shoff: 0n,
+    flags: spec.flags ?? 0,
+    ehsize,
+    phentsize: spec.phentsize ?? phentsize,
+    phnum: spec.phnum ?? segmentCount,
+    shentsize: SHDR[bits].size,
+    shnum: 0,
+    shstrndx: 0,
+  });
   const segments = spec.segments?.(at, BigInt(fileSize)) ?? [];
   segments.forEach((segment, index) => {
-    const base = ehsize + index * phentsize;
     const vaddr = segment.vaddr ?? BASE_VADDR + segment.offset;
-    if (bits === 64) {
-      out.u32(base, segment.type);
-      out.u32(base + 4, segment.flags ?? 4);
-      out.u64(base + 8, segment.offset);
-      out.u64(base + 16, vaddr);
-      out.u64(base + 24, segment.paddr ?? vaddr);
-      out.u64(base + 32, segment.filesz);
-      out.u64(base + 40, segment.memsz ?? segment.filesz);
-      out.u64(base + 48, segment.align ?? 8n);
-    } else {
-      out.u32(base, segment.type);
-      out.u32(base + 4, Number(segment.offset));
-      out.u32(base + 8, Number(vaddr));
-      out.u32(base + 12, Number(segment.paddr ?? vaddr));
-      out.u32(base + 16, Number(segment.filesz));
-      out.u32(base + 20, Number(segment.memsz ?? segment.filesz));
-      out.u32(base + 24, segment.flags ?? 4);
-      out.u32(base + 28, Number(segment.align ?? 4n));
-    }
+    out.struct(ehsize + index * phentsize, PHDR[bits], {
+      type: segment.type,
+      flags: segment.flags ?? PF.R,
+      offset: segment.offset,
+      vaddr,
+      paddr: segment.paddr ?? vaddr,
+      filesz: segment.filesz,
+      memsz: segment.memsz ?? segment.filesz,
+      align: segment.align ?? (bits === 64 ? 8n : 4n),
+    });
   });
   blobs.forEach(([name, make]) => {
     out.bytes.set(make(at), Number(at(name).offset));
@@ -161,11 +151,10 @@ export function stringTable(strings: readonly string[]): { bytes: Uint8Array; of
 
 /** A dynamic section of (tag, value) pairs; add [0n, 0n] yourself to end it. */
 export function dynamicSection(bits: 32 | 64, endian: 'little' | 'big', entries: ReadonlyArray<readonly [number | bigint, bigint]>): Uint8Array {
-  const size = bits === 64 ? 16 : 8;
-  const out = new Writer(entries.length * size, endian);
+  const layout = DYN[bits];
+  const out = new Writer(entries.length * layout.size, endian);
   entries.forEach(([tag, value], index) => {
-    out.word(index * size, BigInt(tag), bits);
-    out.word(index * size + size / 2, value, bits);
+    out.struct(index * layout.size, layout, { tag, value });
   });
   return out.bytes;
 }
@@ -175,12 +164,10 @@ export function note(endian: 'little' | 'big', name: string, type: number, desc:
   const nameBytes = name === '' ? new Uint8Array(0) : cString(name);
   const pad = (value: number): number => Math.ceil(value / align) * align;
   // Padding counts from the start of the note (binutils ELF_NOTE_DESC_OFFSET).
-  const descAt = pad(12 + nameBytes.length);
+  const descAt = pad(NHDR.size + nameBytes.length);
   const out = new Writer(pad(descAt + desc.length), endian);
-  out.u32(0, nameBytes.length);
-  out.u32(4, desc.length);
-  out.u32(8, type);
-  out.bytes.set(nameBytes, 12);
+  out.struct(0, NHDR, { namesz: nameBytes.length, descsz: desc.length, type });
+  out.bytes.set(nameBytes, NHDR.size);
   out.bytes.set(desc, descAt);
   return out.bytes;
 }

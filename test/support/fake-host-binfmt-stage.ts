@@ -5,6 +5,7 @@
 // entries given, then runs the crossroot CLI with inherited stdio and exits
 // with its status. Input: argv[2] = JSON { registers: string[], cli: string[], tmpfs?: string[] }
 // (tmpfs: directories to mount a tmpfs on first, e.g. to leave a "leaked" mount under a root).
+import { cliCommand } from './cli.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runProcess } from '../../src/runner/process/process.ts';
@@ -18,6 +19,5 @@ if (mount.exitCode !== 0) {
 }
 for (const dir of input.tmpfs ?? []) await runProcess(['mount', '-t', 'tmpfs', 'leaked', dir]);
 for (const text of input.registers) writeFileSync('/proc/sys/fs/binfmt_misc/register', Buffer.from(text, 'latin1'));
-const cli = new URL('../../src/cli/bin.ts', import.meta.url).pathname;
-const run = await runProcess([process.execPath, '--import', import.meta.resolve('tsx'), cli, ...input.cli], { stdio: 'inherit' });
+const run = await runProcess(cliCommand(input.cli), { stdio: 'inherit' });
 process.exit(run.exitCode ?? 128 + 9);

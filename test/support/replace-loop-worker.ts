@@ -1,4 +1,4 @@
-// Runs inside `unshare --user --map-root-user --mount` (see binfmt-install.kernel.test.ts): mounts a
+// Runs inside `unshare --user --map-root-user --mount` (see binfmt-install.test.ts): mounts a
 // private binfmt_misc instance, installs one architecture with the CLI, then changes its flags with
 // a second install WHILE a loop keeps executing a foreign program, and reports every failure.
 // Input (stdin JSON): { dir, arch, program, expectedStatus, firstFlags, secondFlags }.

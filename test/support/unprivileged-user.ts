@@ -15,6 +15,7 @@
 // and its home (userdel -r), its subuid/subgid lines and its tsx cache in /tmp
 // should one exist; files of its subordinate ids under `base` are the
 // caller's to remove (as root, from the host side).
+import { cliCommand } from './cli.ts';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chownSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -152,7 +153,7 @@ export async function createUnprivilegedUser(base: string): Promise<Unprivileged
     const inSubuids = (id: number): boolean => id === uid || (id >= subuid.start && id < subuid.start + subuid.count);
     return {
       name, uid, gid, home, subuid, subgid, run,
-      crossroot: (args, options = {}) => run([process.execPath, '--import', tsx, bin, ...args], options),
+      crossroot: (args, options = {}) => run(cliCommand(args, { bin, tsx }), options),
       processes: () => readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && uidsOf(pid).some(inSubuids)).map(Number),
       remove: async () => {
         const deleted = await withPasswdLock(['userdel', '--remove', name]);

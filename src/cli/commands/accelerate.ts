@@ -1,13 +1,20 @@
-// `crossroot accelerate ROOT [--json] [--no-create] [--no-host] [--tools-root DIR]`:
+// `crossroot accelerate [ROOT | --arch ARCH] [--json] [--no-create] [--no-host] [--tools-root DIR]`:
 // a dry run of `crossroot run --accelerate`: per tool, substituted or not and why.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
-import { onRun, writeJson } from '../context.ts';
+import { onRun } from '../context.ts';
+import type { ArchOptions } from '../options.ts';
+import { addArchOption, addHelpSections, addJsonOption, archOf } from '../options.ts';
+import { info } from '../render/errors.ts';
+import { writeJson } from '../render/json.ts';
+import { formatTable } from '../render/table.ts';
+import { UsageError } from '../../core/errors.ts';
+import { managedRootPath } from '../../runner/roots/roots.ts';
 import { planRootAcceleration } from '../../runner/accelerate/accelerate.ts';
 import type { AccelerationFacts } from '../../runner/accelerate/accelerate.ts';
 
-interface AccelerateCliOptions {
+interface AccelerateCliOptions extends ArchOptions {
   readonly json?: boolean;
   readonly create?: boolean;
   readonly host?: boolean;
@@ -16,29 +23,38 @@ interface AccelerateCliOptions {
 
 export function registerAccelerate(program: Command, context: CliContext): void {
   const command = program.command('accelerate')
-    .description('show which emulated compiler tools of a root `run --accelerate` replaces with native cross tools of the same version, and why not')
-    .argument('<root>', 'the foreign root directory')
-    .option('--json', 'print the plan as JSON: tools, mounts, refusal reason')
+    .description('Show which emulated compiler tools of a root `run --accelerate` replaces with native cross tools of the same version, and why not.')
+    .argument('[root]', 'the foreign root directory (omit with --arch for the managed root)');
+  addArchOption(command, 'the managed root of this architecture instead of ROOT');
+  addJsonOption(command, 'print the plan as JSON: tools, mounts, refusal reason');
+  command
     .option('--no-create', 'do not create the amd64 tools root when it is missing')
     .option('--no-host', 'do not consider the host\'s own cross tools')
     .option('--tools-root <dir>', 'use this amd64 root of cross tools instead of the managed one');
+  addHelpSections(command, {
+    examples: ['crossroot accelerate ./arm64-root', 'crossroot accelerate --arch arm64 --json', 'crossroot accelerate ./riscv64-root --no-create'],
+    exitStatus: '0 the plan was decided (also when nothing can be accelerated); 1 failure; 2 usage error.',
+  });
   onRun<AccelerateCliOptions>(command, context, async ([root], options) => {
     const { io } = context;
-    const facts = await planRootAcceleration(resolve(io.cwd, root ?? '.'), {
+    const arch = archOf(options);
+    if ((root === undefined) === (arch === undefined)) throw new UsageError('accelerate: give ROOT or --arch ARCH (one of them)');
+    const rootDir = arch === undefined ? resolve(io.cwd, root ?? '.') : managedRootPath(arch, io.env);
+    const facts = await planRootAcceleration(rootDir, {
       createToolsRoot: options.create !== false,
       useHost: options.host !== false,
       ...(options.toolsRoot === undefined ? {} : { toolsRoot: resolve(io.cwd, options.toolsRoot) }),
       ...(io.env['CROSSROOT_HOME'] === undefined ? {} : { home: io.env['CROSSROOT_HOME'] }),
-      log: (line) => io.stderr(`crossroot: ${line}\n`),
+      log: (line) => info(io, line),
     });
     if (options.json === true) writeJson(io, facts);
-    else io.stdout(renderAcceleration(facts));
+    else io.stdout(renderAcceleration(facts, io.columns));
     // A dry run succeeds when it could decide; a root where nothing is accelerated is reported, not failed.
     return 0;
   });
 }
 
-export function renderAcceleration(facts: AccelerationFacts): string {
+export function renderAcceleration(facts: AccelerationFacts, width?: number): string {
   const { plan } = facts;
   const lines: string[] = [];
   lines.push(`root: ${facts.rootDir} (${facts.identity.debianArch ?? 'unknown arch'}, ${facts.identity.suite ?? 'unknown suite'})`);
@@ -46,7 +62,7 @@ export function renderAcceleration(facts: AccelerationFacts): string {
   if (facts.toolsRootProblem !== null) lines.push(`tools root: ${facts.toolsRootProblem}`);
   lines.push(`version rule: ${plan.versionRule}`);
   lines.push('');
-  const rows = [['TOOL', 'GCC', 'STATUS', 'ROOT PACKAGE', 'NATIVE PACKAGE', 'WHY']];
+  const rows: string[][] = [];
   for (const tool of plan.tools) {
     rows.push([
       tool.tool, tool.gccMajor ?? '-', tool.status,
@@ -55,9 +71,7 @@ export function renderAcceleration(facts: AccelerationFacts): string {
       tool.reason,
     ]);
   }
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  for (const row of rows) lines.push(row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
-  lines.push('');
+  lines.push(formatTable(['TOOL', 'GCC', 'STATUS', 'ROOT PACKAGE', 'NATIVE PACKAGE', 'WHY'], rows, { width }));
   const substituted = plan.tools.filter((tool) => tool.status === 'substituted').length;
   lines.push(plan.refused === null
     ? `${substituted} of ${plan.tools.length} tools run natively; ${plan.mounts.length} mounts in the run's private namespace, none visible outside it`

@@ -2,31 +2,16 @@
 // entries visible at --binfmt-dir, without registering anything.
 import type { Command } from 'commander';
 import type { CliContext, Io } from '../context.ts';
-import { onRun, writeJson } from '../context.ts';
-import type { BinfmtEntry } from '../../core/binfmt/entry.ts';
-import { flagsToString } from '../../core/binfmt/entry.ts';
-import { judgeRegisterString, renderEntryText, toHex } from '../../core/binfmt/rule.ts';
-import type { RegisterVerdict } from '../../core/binfmt/rule.ts';
-import { DEFAULT_BINFMT_DIR, entryExists, isBinfmtDir } from '../../kernel/binfmt-fs.ts';
-import { openExecErrno } from '../../runner/fs/open-exec.ts';
-import { ARCHITECTURES } from '../../core/arch/arch.ts';
-import { entryMatchesHead } from '../../core/binfmt/match.ts';
-
-interface CheckOptions {
-  readonly binfmtDir: string;
-  readonly json?: boolean;
-}
-
-/** The entry's fields for JSON; byte strings shown as UTF-8 text. */
-export interface EntrySummary {
-  readonly type: 'magic' | 'extension';
-  readonly offset: number | null;
-  readonly magic: string | null;
-  readonly mask: string | null;
-  readonly extension: string | null;
-  readonly interpreter: string;
-  readonly flags: string;
-}
+import { onRun } from '../context.ts';
+import { addBinfmtDirOption, addHelpSections, addJsonOption } from '../options.ts';
+import type { EntrySummary } from '../render/binfmt.ts';
+import { summarizeEntry } from '../render/binfmt.ts';
+import { warn } from '../render/errors.ts';
+import { displayText, writeJson } from '../render/json.ts';
+import { painter } from '../render/style.ts';
+import { renderEntryText } from '../../core/binfmt/rule.ts';
+import type { RuleCheck } from '../../runner/binfmt/check.ts';
+import { checkRules } from '../../runner/binfmt/check.ts';
 
 export interface CheckRecord {
   readonly rule: string;
@@ -44,54 +29,29 @@ export interface CheckRecord {
   readonly nameChecked: boolean;
 }
 
-/** Byte strings (latin1) from the core, as the UTF-8 text a terminal shows. */
-function displayText(bytes: string): string {
-  return Buffer.from(bytes, 'latin1').toString('utf8');
-}
-
-export function summarizeEntry(entry: BinfmtEntry): EntrySummary {
+function checkRecord(check: RuleCheck, visible: boolean): CheckRecord {
+  const { verdict, entry } = check;
   return {
-    type: entry.type,
-    offset: entry.type === 'magic' ? entry.offset : null,
-    magic: entry.type === 'magic' ? toHex(entry.magic) : null,
-    mask: entry.type === 'magic' && entry.mask !== null ? toHex(entry.mask) : null,
-    extension: entry.type === 'extension' ? displayText(entry.extension) : null,
-    interpreter: displayText(entry.interpreter),
-    flags: flagsToString(entry.flags),
+    rule: check.rule,
+    valid: verdict.ok,
+    errno: verdict.ok ? null : verdict.errno,
+    reason: verdict.ok ? null : verdict.reason,
+    entryText: verdict.ok ? displayText(renderEntryText(verdict.entry)) : null,
+    name: entry === null ? null : displayText(entry.name),
+    entry: entry === null ? null : summarizeEntry(entry),
+    arches: check.arches,
+    nameChecked: visible,
   };
 }
 
-/** Judges each rule; `visible` says whether the dir holds a binfmt_misc instance to check names against. */
-export function checkRules(rules: readonly string[], dir: string, cwd: string): { records: CheckRecord[]; visible: boolean } {
-  const visible = isBinfmtDir(dir);
-  const records = rules.map((rule): CheckRecord => {
-    const verdict: RegisterVerdict = judgeRegisterString(new TextEncoder().encode(rule), {
-      openInterpreter: (interpreter) => openExecErrno(interpreter, cwd),
-      nameTaken: (name) => visible && entryExists(dir, name),
-    });
-    const entry = verdict.entry;
-    return {
-      rule,
-      valid: verdict.ok,
-      errno: verdict.ok ? null : verdict.errno,
-      reason: verdict.ok ? null : verdict.reason,
-      entryText: verdict.ok ? displayText(renderEntryText(verdict.entry)) : null,
-      name: entry === null ? null : displayText(entry.name),
-      entry: entry === null ? null : summarizeEntry(entry),
-      arches: entry === null ? [] : ARCHITECTURES.filter((arch) => entryMatchesHead(entry, arch.magic)).map((arch) => arch.name),
-      nameChecked: visible,
-    };
-  });
-  return { records, visible };
-}
-
 function printHuman(io: Io, records: readonly CheckRecord[]): void {
+  const paint = painter(io);
   for (const record of records) {
     if (record.valid && record.entryText !== null) {
-      io.stdout(`valid    ${JSON.stringify(record.rule)}\n`);
+      io.stdout(`${paint('good', 'valid')}    ${JSON.stringify(record.rule)}\n`);
       for (const line of record.entryText.replace(/\n$/, '').split('\n')) io.stdout(`         ${line}\n`);
     } else {
-      io.stdout(`${(record.errno ?? '').padEnd(8)} ${JSON.stringify(record.rule)}: ${record.reason ?? ''}\n`);
+      io.stdout(`${paint('bad', (record.errno ?? '').padEnd(8))} ${JSON.stringify(record.rule)}: ${record.reason ?? ''}\n`);
     }
   }
 }
@@ -100,16 +60,22 @@ export function registerBinfmtCheck(binfmt: Command, context: CliContext): void 
   const command = binfmt
     .command('check')
     .description('Judge binfmt_misc register strings as this kernel would, without registering them.')
-    .argument('<rule...>', 'register strings, e.g. \':qemu-aarch64:M::\\x7fELF...:...:/usr/bin/qemu-aarch64-static:F\'')
-    .option('--binfmt-dir <dir>', 'the binfmt_misc instance whose names count as taken', DEFAULT_BINFMT_DIR)
-    .option('--json', 'print a JSON array, one record per rule');
-  onRun<CheckOptions>(command, context, async (rules, options) => {
+    .argument('<rule...>', 'register strings, e.g. \':qemu-aarch64:M::\\x7fELF...:...:/usr/bin/qemu-aarch64-static:F\'');
+  addBinfmtDirOption(command, 'the binfmt_misc instance whose names count as taken');
+  addJsonOption(command, 'print a JSON array, one record per rule');
+  addHelpSections(command, {
+    examples: [
+      "crossroot binfmt check ':demo:E::demo::/bin/cat:'",
+      "crossroot binfmt check ':qemu-aarch64:M::\\x7fELF\\x02::/usr/bin/qemu-aarch64-static:F' --json",
+    ],
+    exitStatus: '0 every rule is valid; 1 one is not (the record says why, with the errno); 2 usage error.',
+  });
+  onRun<{ binfmtDir: string; json?: boolean }>(command, context, async (rules, options) => {
     const { io } = context;
-    const { records, visible } = checkRules(rules, options.binfmtDir, io.cwd);
-    if (!visible) {
-      io.stderr(`crossroot: warning: no binfmt_misc at '${options.binfmtDir}': taken names (EEXIST) not checked\n`);
-    }
-    if (options.json) writeJson(io, records);
+    const { checks, visible } = checkRules(rules, options.binfmtDir, io.cwd);
+    if (!visible) warn(io, `no binfmt_misc at '${options.binfmtDir}': taken names (EEXIST) not checked`);
+    const records = checks.map((check) => checkRecord(check, visible));
+    if (options.json === true) writeJson(io, records);
     else printHuman(io, records);
     return records.every((record) => record.valid) ? 0 : 1;
   });

@@ -1,19 +1,20 @@
 // `crossroot binfmt export [ARCH...] --format systemd|debian|register`: the entries install would
 // register, as a systemd binfmt.d file, update-binfmts templates or raw register strings, on stdout.
 // Nothing is registered; without ARCH (or with `all`) the architectures are install's `all`.
+import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
-import { onRun, writeJson } from '../context.ts';
+import { onRun } from '../context.ts';
+import { addBinfmtDirOption, addHelpSections, addJsonOption } from '../options.ts';
+import { writeJson } from '../render/json.ts';
 import { binfmtDFileName, debianTemplateText } from '../../core/binfmt/install-plan.ts';
-import { UsageError } from '../../core/errors.ts';
-import { DEFAULT_BINFMT_DIR } from '../../kernel/binfmt-fs.ts';
-import { buildPlans } from './binfmt-install.ts';
+import { buildPlans } from '../../runner/binfmt/install-entries.ts';
 
 const FORMATS = ['systemd', 'debian', 'register'] as const;
 type ExportFormat = (typeof FORMATS)[number];
 
 interface ExportOptions {
-  readonly format: string;
+  readonly format: ExportFormat;
   readonly flags?: string;
   readonly emulator?: string;
   readonly emulatorDir?: string;
@@ -27,19 +28,24 @@ export function registerBinfmtExport(binfmt: Command, context: CliContext): void
     .command('export')
     .description('Print the entries install would register, as binfmt.d lines, update-binfmts templates or register strings.')
     .argument('[arch...]', 'architectures by any alias; none or \'all\' = what \'install all\' would register')
-    .requiredOption('--format <format>', `one of ${FORMATS.join(', ')}`)
+    .addOption(new Option('--format <format>', 'systemd binfmt.d lines, debian update-binfmts templates, or raw register strings').choices(FORMATS).makeOptionMandatory())
     .option('--flags <flags>', 'binfmt_misc flags instead of the defaults')
     .option('--emulator <path>', 'use this emulator for the given architecture(s)')
     .option('--emulator-dir <dir>', 'look for emulators only in this directory')
-    .option('--force', 'include entries that match the host\'s own programs')
-    .option('--binfmt-dir <dir>', 'the binfmt_misc instance (only to report overlaps)', DEFAULT_BINFMT_DIR)
-    .option('--json', 'print a JSON array of { arch, file, text }');
+    .option('--force', 'include entries that match the host\'s own programs');
+  addBinfmtDirOption(command, 'the binfmt_misc instance (only to report overlaps)');
+  addJsonOption(command, 'print a JSON array of { arch, file, text }');
+  addHelpSections(command, {
+    examples: [
+      'crossroot binfmt export arm64 --format systemd > /etc/binfmt.d/zz-crossroot.conf',
+      'crossroot binfmt export --format debian',
+      'crossroot binfmt export riscv64 --format register --flags OCF',
+    ],
+    exitStatus: '0 every entry exported; 1 one was refused (said on stderr, the others are printed); 2 usage error.',
+  });
   onRun<ExportOptions>(command, context, async (args, options) => {
     const { io } = context;
-    if (!(FORMATS as readonly string[]).includes(options.format)) {
-      throw new UsageError(`export: format '${options.format}' is not one of ${FORMATS.join(', ')}`);
-    }
-    const format = options.format as ExportFormat;
+    const format = options.format;
     const { plans } = await buildPlans(args.length === 0 ? ['all'] : args, { ...options, requireInstance: false }, io);
     const outputs: { arch: string; file: string; text: string }[] = [];
     let status = 0;

@@ -6,128 +6,90 @@
 // its probe.
 import type { Command } from 'commander';
 import type { CliContext, Io } from '../context.ts';
-import { onRun, writeJson } from '../context.ts';
-import type { ArchVerdict, EntryVerdict, HealthProblem } from '../../core/binfmt/health.ts';
-import { DEFAULT_BINFMT_DIR } from '../../kernel/binfmt-fs.ts';
+import { onRun } from '../context.ts';
+import { addBinfmtDirOption, addHelpSections, addJsonOption, addVerboseOption } from '../options.ts';
+import { entryJson, statusJson } from '../render/binfmt.ts';
+import { displayText, writeJson } from '../render/json.ts';
+import { painter } from '../render/style.ts';
+import { formatTable, plural } from '../render/table.ts';
+import type { ArchVerdict } from '../../core/binfmt/health.ts';
 import type { EmulatorReport, MountedStatus, StatusReport } from '../../runner/binfmt/health.ts';
 import { collectStatus } from '../../runner/binfmt/health.ts';
-import { summarizeEntry } from './binfmt-check.ts';
 
 interface StatusOptions {
   readonly binfmtDir: string;
   readonly json?: boolean;
   readonly probe: boolean;
-}
-
-/** Byte strings (latin1) from the kernel, as the UTF-8 text a terminal shows. */
-function displayText(bytes: string): string {
-  return Buffer.from(bytes, 'latin1').toString('utf8');
-}
-
-function problemJson(problem: HealthProblem) {
-  return { code: problem.code, severity: problem.severity, message: displayText(problem.message), fix: problem.fix };
-}
-
-export function entryJson(verdict: EntryVerdict) {
-  const summary = summarizeEntry(verdict.entry);
-  return {
-    name: displayText(verdict.entry.name),
-    enabled: verdict.entry.enabled,
-    ...summary,
-    arches: verdict.arches,
-    owner: verdict.owner,
-    health: {
-      interpreterExists: verdict.health.interpreterExists,
-      interpreterStatic: verdict.health.interpreterStatic,
-      pinned: verdict.health.pinned,
-      probe: verdict.health.probe,
-      reason: verdict.health.reason === null ? null : displayText(verdict.health.reason),
-      problems: verdict.health.problems.map(problemJson),
-    },
-  };
-}
-
-export function archJson(verdict: ArchVerdict) {
-  return {
-    arch: verdict.arch,
-    native: verdict.native,
-    handler: verdict.handler === null ? null : displayText(verdict.handler),
-    works: verdict.works,
-    reason: verdict.reason === null ? null : displayText(verdict.reason),
-    problems: verdict.problems.map(problemJson),
-  };
-}
-
-/** The JSON document of `binfmt status --json` (the issue's contract, plus `note`, `enabled` and `problems`). */
-export function statusJson(report: StatusReport) {
-  const common = { mounted: report.mounted, path: report.path, namespace: report.namespace.namespace, note: report.namespace.note };
-  if (!report.mounted) return { ...common, hint: report.hint, entries: [], emulators: [], arches: [] };
-  return {
-    ...common,
-    enabled: report.enabled,
-    probed: report.verdict.arches.some((arch) => arch.probes !== null),
-    nativeMethod: report.nativeMethod,
-    entries: report.verdict.entries.map(entryJson),
-    emulators: report.emulators.map((emulator: EmulatorReport) => ({ ...emulator })),
-    arches: report.verdict.arches.map(archJson),
-  };
-}
-
-/** Left-aligned columns, two spaces apart; the last column is not padded. */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const all = [header, ...rows];
-  const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
-  return all.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
-    .join('  ').trimEnd()).join('\n') + '\n';
+  readonly verbose?: boolean;
 }
 
 function yesNo(value: boolean | null, unknown = '?'): string {
   return value === null ? unknown : value ? 'yes' : 'no';
 }
 
-function printHuman(io: Io, report: MountedStatus): void {
+/** The first line: what state the instance is in, and the command that fixes it when one does. */
+export function statusSummary(report: MountedStatus): string {
   const entries = report.verdict.entries;
-  io.stdout(`binfmt_misc at ${report.path}: ${report.enabled ? 'enabled' : 'DISABLED'}, ${report.namespace.namespace} instance, ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}\n`);
+  const head = `binfmt_misc at ${report.path}: ${report.enabled ? 'enabled' : 'DISABLED'}, ${report.namespace.namespace} instance, ${plural(entries.length, 'entry', 'entries')}`;
+  const foreign = report.verdict.arches.filter((verdict) => verdict.native !== true);
+  const working = foreign.filter((verdict) => verdict.works === true).length;
+  const withEmulator = new Set(report.emulators.map((emulator) => emulator.arch));
+  const missing = foreign.filter((verdict) => verdict.handler === null && withEmulator.has(verdict.arch)).length;
+  if (!report.enabled) return `${head}; nothing foreign runs (fix: echo 1 > ${report.path}/status)`;
+  if (missing > 0) return `${head}; ${working} foreign architectures work, ${missing} with an emulator on disk have no entry (fix: crossroot binfmt install all)`;
+  return `${head}; ${plural(working, 'foreign architecture')} work${working === 1 ? 's' : ''}`;
+}
+
+function entryRows(report: MountedStatus): string[][] {
+  return report.verdict.entries.map((verdict) => {
+    const json = entryJson(verdict);
+    const interpreter = `${json.interpreter}${json.health.interpreterStatic === false ? ' (dynamic)' : ''}${json.health.interpreterExists ? '' : ' (missing)'}`;
+    return [
+      `${json.name}${json.owner === 'crossroot' ? ' *' : ''}`,
+      json.enabled ? 'enabled' : 'disabled',
+      json.flags === '' ? '-' : json.flags,
+      json.type === 'extension' ? `.${json.extension ?? ''}` : json.arches.length === 0 ? '-' : json.arches.join(','),
+      interpreter,
+      json.health.probe,
+      json.health.reason ?? '',
+    ];
+  });
+}
+
+function archRow(verdict: ArchVerdict, emulator: EmulatorReport | undefined, paint: ReturnType<typeof painter>): string[] {
+  const works = verdict.works === null ? '-' : verdict.works ? 'yes' : paint('bad', 'NO');
+  return [
+    verdict.arch,
+    yesNo(verdict.native),
+    verdict.handler === null ? '-' : displayText(verdict.handler),
+    works,
+    emulator === undefined ? '-' : `${emulator.path}${emulator.static ? '' : ' (dynamic)'}${emulator.version === null ? '' : ` ${emulator.version.split(' ')[0] ?? ''}`}`,
+    verdict.works === true && verdict.reason === null ? '' : displayText(verdict.reason ?? ''),
+  ];
+}
+
+function printHuman(io: Io, report: MountedStatus, all: boolean): void {
+  const paint = painter(io);
+  const width = io.columns;
+  io.stdout(`${statusSummary(report)}\n`);
   if (report.namespace.note !== null) io.stdout(`note: ${report.namespace.note}\n`);
   io.stdout('\n');
-  if (entries.length === 0) {
-    io.stdout('no entries: foreign programs fail with "exec format error" (crossroot binfmt install all)\n\n');
+  if (report.verdict.entries.length === 0) {
+    io.stdout('no entries: foreign programs fail with "exec format error" (fix: crossroot binfmt install all)\n\n');
   } else {
-    io.stdout(formatTable(['ENTRY', 'STATE', 'FLAGS', 'ARCHES', 'INTERPRETER', 'PROBE', 'REASON'], entries.map((verdict) => {
-      const json = entryJson(verdict);
-      const interpreter = `${json.interpreter}${json.health.interpreterStatic === false ? ' (dynamic)' : ''}${json.health.interpreterExists ? '' : ' (missing)'}`;
-      return [
-        `${json.name}${json.owner === 'crossroot' ? ' *' : ''}`,
-        json.enabled ? 'enabled' : 'disabled',
-        json.flags === '' ? '-' : json.flags,
-        json.type === 'extension' ? `.${json.extension ?? ''}` : json.arches.length === 0 ? '-' : json.arches.join(','),
-        interpreter,
-        json.health.probe,
-        json.health.reason ?? '',
-      ];
-    })));
-    if (entries.some((verdict) => verdict.owner === 'crossroot')) io.stdout('* installed by crossroot\n');
+    io.stdout(formatTable(['ENTRY', 'STATE', 'FLAGS', 'ARCHES', 'INTERPRETER', 'PROBE', 'REASON'], entryRows(report), { width }));
+    if (report.verdict.entries.some((verdict) => verdict.owner === 'crossroot')) io.stdout('* installed by crossroot\n');
     io.stdout('\n');
   }
   const emulators = new Map(report.emulators.map((emulator) => [emulator.arch, emulator]));
-  const rows = report.verdict.arches.map((verdict) => {
-    const emulator = emulators.get(verdict.arch);
-    const works = verdict.works === null ? '-' : verdict.works ? 'yes' : 'NO';
-    return [
-      verdict.arch,
-      yesNo(verdict.native),
-      verdict.handler === null ? '-' : displayText(verdict.handler),
-      works,
-      emulator === undefined ? '-' : `${emulator.path}${emulator.static ? '' : ' (dynamic)'}${emulator.version === null ? '' : ` ${emulator.version.split(' ')[0] ?? ''}`}`,
-      verdict.works === true && verdict.reason === null ? '' : displayText(verdict.reason ?? ''),
-    ];
-  });
-  io.stdout(formatTable(['ARCH', 'NATIVE', 'HANDLER', 'WORKS', 'EMULATOR', 'REASON'], rows));
-  const working = report.verdict.arches.filter((verdict) => verdict.works === true && verdict.native !== true).length;
-  io.stdout(`\n${working} foreign architecture${working === 1 ? '' : 's'} run${working === 1 ? 's' : ''} directly and inside an empty root\n`);
+  // Without --verbose: the architectures that concern this host (native, handled, or with an emulator).
+  const shown = report.verdict.arches.filter((verdict) => all || verdict.native === true || verdict.handler !== null || emulators.has(verdict.arch));
+  io.stdout(formatTable(['ARCH', 'NATIVE', 'HANDLER', 'WORKS', 'EMULATOR', 'REASON'], shown.map((verdict) => archRow(verdict, emulators.get(verdict.arch), paint)), { width }));
+  const hidden = report.verdict.arches.length - shown.length;
+  if (hidden > 0) io.stdout(`(${plural(hidden, 'more architecture')} with no emulator, no entry and not native: --verbose lists them)\n`);
 }
 
-/** 1 when any entry in use failed its probe; 0 otherwise. */
+/** 1 when binfmt_misc is not mounted or any entry in use failed its probe; 0 otherwise. */
 export function statusExitCode(report: StatusReport): number {
   if (!report.mounted) return 1;
   return report.verdict.entries.some((verdict) => verdict.health.probe === 'failed') ? 1 : 0;
@@ -137,18 +99,24 @@ export function registerBinfmtStatus(binfmt: Command, context: CliContext): void
   const command = binfmt
     .command('status')
     .description('Show every binfmt_misc entry, whether it works (probes run directly and in an empty root), and the emulators on disk.')
-    .option('--binfmt-dir <dir>', 'the binfmt_misc instance to read', DEFAULT_BINFMT_DIR)
-    .option('--no-probe', 'do not run the probe programs (faster; works is null)')
-    .option('--json', 'print one JSON document');
+    .option('--no-probe', 'do not run the probe programs (faster; works is null)');
+  addBinfmtDirOption(command, 'the binfmt_misc instance to read');
+  addVerboseOption(command, 'list every architecture of the catalog, not only those with an emulator, an entry or native');
+  addJsonOption(command, 'print one JSON document: entries, emulators, architectures');
+  addHelpSections(command, {
+    examples: ['crossroot binfmt status', 'crossroot binfmt status --no-probe --json'],
+    exitStatus: '0 every entry in use works; 1 binfmt_misc is not mounted or an entry fails its probe; 2 usage error.',
+  });
   onRun<StatusOptions>(command, context, async (_args, options) => {
     const { io } = context;
     const report = await collectStatus({ binfmtDir: options.binfmtDir, probe: options.probe });
-    if (options.json) {
+    if (options.json === true) {
       writeJson(io, statusJson(report));
     } else if (!report.mounted) {
       io.stderr(`crossroot: binfmt_misc is not mounted at '${report.path}'\nhint: ${report.hint}\n`);
+      io.stdout(`${plural(report.emulators.length, 'emulator')} on disk: ${report.emulators.map((emulator) => emulator.arch).join(', ') || 'none'}\n`);
     } else {
-      printHuman(io, report);
+      printHuman(io, report, options.verbose === true);
     }
     return statusExitCode(report);
   });

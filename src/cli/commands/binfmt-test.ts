@@ -7,58 +7,53 @@
 // when there is nothing to test.
 import type { Command } from 'commander';
 import type { CliContext, Io } from '../context.ts';
-import { onRun, writeJson } from '../context.ts';
+import { onRun } from '../context.ts';
+import { addBinfmtDirOption, addHelpSections, addJsonOption } from '../options.ts';
+import { testResultJson } from '../render/binfmt.ts';
+import { writeJson } from '../render/json.ts';
+import { painter } from '../render/style.ts';
+import { formatTable, plural } from '../render/table.ts';
 import type { ArchName } from '../../core/arch/arch.ts';
 import { ARCHITECTURES, resolveArch } from '../../core/arch/arch.ts';
-import type { ArchVerdict, ProbeFact } from '../../core/binfmt/health.ts';
+import type { ArchVerdict } from '../../core/binfmt/health.ts';
 import { describeProbe } from '../../core/binfmt/health.ts';
 import { CrossrootError } from '../../core/errors.ts';
-import { DEFAULT_BINFMT_DIR } from '../../kernel/binfmt-fs.ts';
 import { collectStatus } from '../../runner/binfmt/health.ts';
-import { archJson, formatTable } from './binfmt-status.ts';
 
 interface TestOptions {
   readonly binfmtDir: string;
   readonly json?: boolean;
 }
 
-function probeJson(fact: ProbeFact | undefined) {
-  if (fact === undefined) return null;
-  return { ok: fact.ok, exitCode: fact.exitCode, signal: fact.signal, errno: fact.errno, timedOut: fact.timedOut, expectedStatus: fact.expectedStatus };
-}
-
-export function testResultJson(verdict: ArchVerdict) {
-  return {
-    ...archJson(verdict),
-    direct: probeJson(verdict.probes?.direct),
-    emptyRoot: probeJson(verdict.probes?.emptyRoot),
-  };
-}
-
 function printHuman(io: Io, results: readonly ArchVerdict[]): void {
+  const paint = painter(io);
   io.stdout(formatTable(['ARCH', 'HANDLER', 'DIRECT', 'EMPTY ROOT', 'RESULT'], results.map((verdict) => [
     verdict.arch,
     verdict.handler ?? (verdict.native === true ? '(native)' : '-'),
     verdict.probes === null ? '-' : verdict.probes.direct.ok ? 'ok' : describeProbe(verdict.probes.direct),
     verdict.probes === null ? '-' : verdict.probes.emptyRoot.ok ? 'ok' : describeProbe(verdict.probes.emptyRoot),
-    verdict.works === true ? 'ok' : 'FAILED',
-  ])));
+    verdict.works === true ? paint('good', 'ok') : paint('bad', 'FAILED'),
+  ]), { width: io.columns }));
   for (const verdict of results.filter((candidate) => candidate.works !== true)) {
     io.stdout(`\n${verdict.arch}: ${verdict.reason ?? 'not probed'}\n`);
     const fix = verdict.problems.find((problem) => problem.fix !== null)?.fix;
     if (fix) io.stdout(`  fix: ${fix}\n`);
   }
   const failed = results.filter((verdict) => verdict.works !== true).length;
-  io.stdout(`\n${results.length - failed} of ${results.length} architecture${results.length === 1 ? '' : 's'} work${results.length === 1 ? 's' : ''}\n`);
+  io.stdout(`\n${results.length - failed} of ${plural(results.length, 'architecture')} work${results.length === 1 ? 's' : ''}\n`);
 }
 
 export function registerBinfmtTest(binfmt: Command, context: CliContext): void {
   const command = binfmt
     .command('test')
     .description('Run a tiny program of each architecture directly and inside an empty root, and explain every failure.')
-    .argument('[arch...]', 'architectures by any name (arm64, armhf, linux/riscv64, ...); default: every registered foreign one')
-    .option('--binfmt-dir <dir>', 'the binfmt_misc instance to test', DEFAULT_BINFMT_DIR)
-    .option('--json', 'print one JSON document');
+    .argument('[arch...]', 'architectures by any name (arm64, armhf, linux/riscv64, ...); default: every registered foreign one');
+  addBinfmtDirOption(command, 'the binfmt_misc instance to test');
+  addJsonOption(command, 'print one JSON document: ok, instance, one result per architecture');
+  addHelpSections(command, {
+    examples: ['crossroot binfmt test', 'crossroot binfmt test arm64 riscv64 --json'],
+    exitStatus: '0 every tested architecture works; 1 one fails, or nothing is registered to test; 2 usage error.',
+  });
   onRun<TestOptions>(command, context, async (args, options) => {
     const { io } = context;
     const requested: ArchName[] | null = args.length === 0 ? null : [...new Set(args.map((alias) => resolveArch(alias).name))];
@@ -74,7 +69,7 @@ export function registerBinfmtTest(binfmt: Command, context: CliContext): void {
       ? report.verdict.arches.filter((verdict) => verdict.handler !== null && verdict.native !== true)
       : report.verdict.arches.filter((verdict) => requested.includes(verdict.arch));
     const ok = results.length > 0 && results.every((verdict) => verdict.works === true);
-    if (options.json) {
+    if (options.json === true) {
       writeJson(io, {
         ok,
         path: report.path,

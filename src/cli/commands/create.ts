@@ -1,58 +1,34 @@
 // `crossroot create DIR --arch ARCH [--suite S] [--variant V] [--include PKG,...] [--mirror URL]
 //  [--from-tar FILE] [--force] [--json]`: a Debian root of another architecture.
 import { resolve } from 'node:path';
+import { Option } from 'commander';
 import type { Command } from 'commander';
-import type { CliContext, Io } from '../context.ts';
-import { onRun, writeJson } from '../context.ts';
+import type { CliContext } from '../context.ts';
+import { onRun } from '../context.ts';
+import type { ArchOptions, ProgressOptions } from '../options.ts';
+import { addArchOption, addHelpSections, addJsonOption, addProgressOptions, archOf } from '../options.ts';
+import { info } from '../render/errors.ts';
+import { writeJson } from '../render/json.ts';
+import { progressReporter } from '../render/progress.ts';
 import { cacheRoot, createRoot } from '../../runner/create/create.ts';
 import type { CreateResult } from '../../runner/create/create.ts';
-import { BOOTSTRAP_TOOLS, DEFAULT_SUITE, DEFAULT_VARIANT, parseIncludes, renderProgress } from '../../core/create/create-plan.ts';
-import type { BootstrapTool, ProgressState } from '../../core/create/create-plan.ts';
+import { BOOTSTRAP_TOOLS, DEFAULT_SUITE, DEFAULT_VARIANT, parseIncludes } from '../../core/create/create-plan.ts';
+import type { BootstrapTool } from '../../core/create/create-plan.ts';
 import { UsageError } from '../../core/errors.ts';
 
-interface CreateCliOptions {
-  readonly arch?: string;
+interface CreateCliOptions extends ArchOptions, ProgressOptions {
   readonly suite?: string;
   readonly variant?: string;
   readonly include?: string[];
   readonly mirror?: string;
   readonly fromTar?: string;
   readonly force?: boolean;
-  readonly tool?: string;
+  readonly tool?: BootstrapTool;
   readonly fresh?: boolean;
   readonly json?: boolean;
 }
 
-/**
- * A progress display: one updating line on a terminal, plain lines (one per
- * stage) otherwise, nothing with --json.
- */
-export function progressReporter(io: Io, quiet: boolean): { update: (state: ProgressState, seconds: number) => void; done: () => void } {
-  if (quiet) return { update: () => { /* quiet */ }, done: () => { /* quiet */ } };
-  const tty = io.stderrIsTTY === true;
-  let lastStage = '';
-  let lastDraw = 0;
-  let drawn = false;
-  return {
-    update: (state, seconds) => {
-      if (tty) {
-        const now = Date.now();
-        if (now - lastDraw < 100 && state.stage === lastStage) return;
-        lastDraw = now;
-        lastStage = state.stage;
-        const width = Math.max(40, (process.stderr.columns || 100) - 1);
-        io.stderr(`\r\x1b[K${renderProgress(state, seconds, width)}`);
-        drawn = true;
-      } else if (state.stage !== lastStage) {
-        lastStage = state.stage;
-        io.stderr(`${renderProgress({ ...state, current: '' }, seconds)}\n`);
-      }
-    },
-    done: () => {
-      if (drawn) io.stderr('\r\x1b[K');
-    },
-  };
-}
+const INTERRUPTS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export function renderCreateResult(result: CreateResult): string {
   const cache = result.tool === 'tar' ? '' : result.cache.snapshot
@@ -65,45 +41,63 @@ export function renderCreateResult(result: CreateResult): string {
 
 export function registerCreate(program: Command, context: CliContext): void {
   const command = program.command('create')
-    .description('create a Debian root filesystem of another architecture (emulation set up privately, packages cached)')
-    .argument('<dir>', 'directory to create (must be new, empty, or a crossroot root with --force)')
-    .option('--arch <arch>', 'architecture: arm64, armhf, riscv64, ... (any spelling crossroot knows)')
-    .option('--suite <suite>', `Debian release codename (default: ${DEFAULT_SUITE}; riscv64 needs trixie)`)
+    .description('Create a Debian root filesystem of another architecture (emulation set up privately, packages cached).')
+    .argument('<dir>', 'directory to create (must be new, empty, or a crossroot root with --force)');
+  addArchOption(command, 'architecture: arm64, armhf, riscv64, ... (any spelling crossroot knows)');
+  command
+    .option('--suite <suite>', `the Debian release codename (default: ${DEFAULT_SUITE}; riscv64 needs trixie)`)
     .option('--variant <variant>', `package set: minbase, buildd, apt, required, important, standard (default: ${DEFAULT_VARIANT})`)
     .option('--include <packages>', 'extra packages, comma-separated (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
-    .option('--mirror <url>', 'Debian mirror URL (default: http://deb.debian.org/debian)')
+    .option('--mirror <url>', 'the Debian mirror URL (default: http://deb.debian.org/debian)')
     .option('--from-tar <file>', 'import a root filesystem tarball (.tar, .tar.gz, .tar.xz, .tar.zst) instead of bootstrapping')
     .option('--force', 'replace an existing crossroot root at DIR')
     .option('--fresh', 'bootstrap even if an identical earlier root could be copied (the package cache is still used)')
-    .option('--tool <tool>', 'bootstrap tool: mmdebstrap (default) or debootstrap')
-    .option('--json', 'print one JSON object: dir, arch, debianArch, suite, variant, tool, seconds, cache');
+    .addOption(new Option('--tool <tool>', 'bootstrap tool (default: mmdebstrap)').choices(BOOTSTRAP_TOOLS));
+  addProgressOptions(command);
+  addJsonOption(command, 'print one JSON object: dir, arch, debianArch, suite, variant, tool, seconds, cache');
+  addHelpSections(command, {
+    examples: [
+      'crossroot create ./arm64-root --arch arm64',
+      'crossroot create ./rv --platform linux/riscv64 --suite trixie --include build-essential',
+      'crossroot create ./imported --from-tar rootfs.tar.xz',
+    ],
+    exitStatus: '0 the root was created; 1 it could not be (nothing is left at DIR); 2 usage error.',
+  });
   onRun<CreateCliOptions>(command, context, async ([dir], options) => {
     const { io } = context;
     if (dir === undefined) throw new UsageError('create: DIR is required');
-    if (options.arch === undefined && options.fromTar === undefined) {
+    const arch = archOf(options);
+    if (arch === undefined && options.fromTar === undefined) {
       throw new UsageError("create: '--arch' is required", { hint: "e.g. 'crossroot create ./arm64-root --arch arm64'" });
     }
-    if (options.tool !== undefined && !(BOOTSTRAP_TOOLS as readonly string[]).includes(options.tool)) {
-      throw new UsageError(`parse option '--tool': '${options.tool}' is not one of ${BOOTSTRAP_TOOLS.join(', ')}`);
-    }
-    const progress = progressReporter(io, options.json === true);
+    const progress = progressReporter(io, { quiet: options.quiet === true || options.json === true, mode: options.progress });
+    const target = resolve(io.cwd, dir);
+    // Ctrl-C: the runner removes the partial tree and dies of the signal; say so before it does.
+    const interrupted = (signal: NodeJS.Signals): void => {
+      progress.done();
+      info(io, `interrupted (${signal}): removing the partial root; nothing is left at ${target}`);
+      // Nobody else is listening yet (the bootstrap had not started): die of the signal now.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    for (const signal of INTERRUPTS) process.once(signal, interrupted);
     let result: CreateResult;
     try {
       result = await createRoot({
-        dir: resolve(io.cwd, dir),
-        arch: options.arch,
+        dir: target,
+        arch,
         suite: options.suite,
         variant: options.variant,
         includes: parseIncludes(options.include ?? []),
         mirror: options.mirror,
         fromTar: options.fromTar === undefined ? undefined : resolve(io.cwd, options.fromTar),
         force: options.force,
-        tool: options.tool as BootstrapTool | undefined,
+        tool: options.tool,
         fresh: options.fresh,
         cacheRoot: cacheRoot(io.env),
         onProgress: progress.update,
       });
     } finally {
+      for (const signal of INTERRUPTS) process.off(signal, interrupted);
       progress.done();
     }
     if (options.json === true) writeJson(io, result);

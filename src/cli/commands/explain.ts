@@ -1,12 +1,13 @@
 // crossroot explain PATH [ARG...]: predicts, without running anything, how
 // execve(PATH, [argv0, ARG...]) goes on this kernel with the visible
-// binfmt_misc entries. Exit 0 when the exec would succeed, 1 when it would
-// fail (the prediction itself worked), 2 on usage errors.
+// binfmt_misc entries. Exit 0 when the exec would succeed and the program
+// start, 1 when either would fail (the prediction itself worked), 2 on usage errors.
 import { isAbsolute, resolve } from 'node:path';
-import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { CliContext, Io } from '../context.ts';
-import { onRun, writeJson } from '../context.ts';
+import { onRun } from '../context.ts';
+import { addHelpSections, addJsonOption } from '../options.ts';
+import { displayable, displayText as fromBytes, toBytes, writeJson } from '../render/json.ts';
 import type { ExecPrediction, ExecStep, Problem } from '../../core/exec/simulate.ts';
 import { simulateExec } from '../../core/exec/simulate.ts';
 import { UsageError } from '../../core/errors.ts';
@@ -20,21 +21,6 @@ interface ExplainOptions {
   readonly json?: boolean;
 }
 
-/** Command-line text (UTF-8 decoded by Node) to the byte strings the core uses. */
-const toBytes = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
-/** And back, for display. */
-const fromBytes = (text: string): string => Buffer.from(text, 'latin1').toString('utf8');
-
-/** Every string in a JSON-able value, converted back from a byte string. */
-function displayable(value: unknown): unknown {
-  if (typeof value === 'string') return fromBytes(value);
-  if (Array.isArray(value)) return value.map(displayable);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, displayable(field)]));
-  }
-  return value;
-}
-
 export interface ExplainReport extends ExecPrediction {
   readonly path: string;
   readonly root: string | null;
@@ -43,21 +29,26 @@ export interface ExplainReport extends ExecPrediction {
 
 export function registerExplain(program: Command, context: CliContext): void {
   const command = program.command('explain')
-    .description('predict how the kernel would execute PATH: binfmt_misc entry, #! script, ELF loader, argv and errno')
+    .description('Predict how the kernel would execute PATH: binfmt_misc entry, #! script, ELF loader, argv and errno.')
     .argument('<path>', 'the file to execute, as execve(2) would get it (relative to the current directory)')
-    .argument('[args...]', 'arguments after argv[0] (put -- before ones that start with -)')
+    .argument('[args...]', "the program's arguments after argv[0]: every word after PATH, options included")
+    // Words after PATH are the program's (`explain /bin/ls --version`), not crossroot's options.
+    .passThroughOptions()
     .option('--argv0 <name>', 'the argv[0] the caller passes (default: PATH)')
     .option('--root <dir>', 'predict for a process chrooted at DIR: paths and interpreters are looked up inside it')
-    .option('--binfmt-dir <dir>', `the binfmt_misc instance to use (default ${DEFAULT_BINFMT_DIR})`)
-    .addOption(new Option('--json', 'print one JSON object'))
-    .addHelpText('after', '\nExit status: 0 when the exec would succeed, 1 when it would fail (or crossroot could not tell), 2 usage error.');
+    .option('--binfmt-dir <dir>', `the binfmt_misc instance to use (default: ${DEFAULT_BINFMT_DIR})`);
+  addJsonOption(command, 'print one JSON object: steps, argv, loader, errno, problems');
+  addHelpSections(command, {
+    examples: ['crossroot explain /bin/ls --version', 'crossroot explain --root ./arm64-root /usr/bin/python3 -c pass', 'crossroot explain ./script.sh --json'],
+    exitStatus: '0 the exec would succeed and the program start; 1 either would fail (or crossroot could not tell); 2 usage error.',
+  });
   onRun<ExplainOptions>(command, context, async (args, options) => {
     const [path, ...rest] = args;
     if (path === undefined || path === '') throw new UsageError('explain: give the PATH to execute');
     const report = explain(path, rest, options, context.io);
     if (options.json === true) writeJson(context.io, displayable(report));
     else context.io.stdout(renderExplain(report));
-    return report.ok ? 0 : 1;
+    return report.ok && report.starts ? 0 : 1;
   });
 }
 
@@ -73,6 +64,7 @@ export function explain(path: string, args: readonly string[], options: ExplainO
     cwd: root === null ? toBytes(io.cwd) : '/',
     hostCwd: toBytes(io.cwd),
     binfmt: { enabled: instance.enabled, entries: instance.entries },
+    qemuLdPrefix: io.env['QEMU_LD_PREFIX'] === undefined || io.env['QEMU_LD_PREFIX'] === '' ? null : toBytes(io.env['QEMU_LD_PREFIX']),
   });
   const argv = [toBytes(options.argv0 ?? path), ...args.map(toBytes)];
   const prediction = simulateExec({ path: toBytes(path), argv }, world);
@@ -120,6 +112,8 @@ export function renderExplain(report: ExplainReport): string {
     out += `   argv ${quoteArgv(report.argv ?? [])}\n`;
     const auxv = [report.execfd ? 'AT_EXECFD' : '', report.preserveArgv0 ? 'AT_FLAGS_PRESERVE_ARGV0' : ''].filter(Boolean);
     if (auxv.length > 0) out += `   auxv ${auxv.join(', ')}\n`;
+    const cause = report.starts ? undefined : report.problems.find((problem) => problem.severity === 'error');
+    if (cause !== undefined) out += `=> but the program fails to start: ${fromBytes(cause.message)}\n`;
   } else {
     const cause = report.problems.find((problem) => problem.severity === 'error');
     out += `=> fails with ${report.errno ?? '?'}${cause === undefined ? '' : `: ${fromBytes(cause.message)}`}\n`;

@@ -3,7 +3,9 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
-import { onRun, writeJson } from '../context.ts';
+import { onRun } from '../context.ts';
+import { addHelpSections, addJsonOption } from '../options.ts';
+import { writeJson } from '../render/json.ts';
 import { CrossrootError } from '../../core/errors.ts';
 import { inspectPath } from '../../runner/inspect/inspect.ts';
 import type { InspectRecord } from '../../runner/inspect/inspect.ts';
@@ -15,10 +17,14 @@ interface InspectOptions {
 
 export function registerInspect(program: Command, context: CliContext): void {
   const command = program.command('inspect')
-    .description('show what files are: ELF (class, machine, architecture, loader, libraries), #! script, or other')
+    .description('Show what files are: ELF (class, machine, architecture, loader, libraries), #! script, or other.')
     .argument('<path...>', 'files to inspect')
-    .option('--root <dir>', 'resolve each PATH inside this root directory, symlinks included, as a chroot would')
-    .option('--json', 'print a JSON array, one object per path');
+    .option('--root <dir>', 'resolve each PATH inside this root directory, symlinks included, as a chroot would');
+  addJsonOption(command, 'print a JSON array, one object per path');
+  addHelpSections(command, {
+    examples: ['crossroot inspect /bin/ls', 'crossroot inspect --root ./arm64-root /usr/bin/python3 --json'],
+    exitStatus: '0 every path was read; 1 one could not be (the others are still shown); 2 usage error.',
+  });
   onRun<InspectOptions>(command, context, async (paths, options) => {
     const { io } = context;
     const root = options.root === undefined ? undefined : checkedRoot(resolve(io.cwd, options.root));
@@ -42,7 +48,7 @@ function checkedRoot(root: string): string {
     });
   }
   if (!isDirectory) {
-    throw new CrossrootError('NOT_A_FILE', `open root '${root}': not a directory`, {
+    throw new CrossrootError('NOT_A_DIRECTORY', `open root '${root}': not a directory`, {
       hint: 'give --root the directory of a root filesystem',
     });
   }

@@ -1,15 +1,19 @@
-// `crossroot roots list [--json]`, `crossroot roots path ARCH`, `crossroot roots rm ARCH`:
+// `crossroot roots list`, `crossroot roots path ARCH`, `crossroot roots rm ARCH`:
 // the managed default roots (one per architecture, created by `run --arch`).
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
-import { onRun, writeJson } from '../context.ts';
+import { onRun } from '../context.ts';
+import { addHelpSections, addJsonOption } from '../options.ts';
+import { writeJson } from '../render/json.ts';
+import { formatTable } from '../render/table.ts';
 import { listManagedRoots, managedRootPath, removeManagedRoot } from '../../runner/roots/roots.ts';
 
 export function registerRoots(program: Command, context: CliContext): void {
-  const roots = program.command('roots').description('list, locate and remove the managed default roots (one per architecture)');
-  const list = roots.command('list')
-    .description('list the managed roots')
-    .option('--json', 'print a JSON array: arch, debianArch, dir, suite, variant, includes, created, tool');
+  const roots = program.command('roots').description('List, locate and remove the managed default roots (one per architecture).');
+  addHelpSections(roots, { examples: ['crossroot roots list', 'crossroot roots path arm64', 'crossroot roots rm arm64'] });
+  const list = roots.command('list').description('List the managed roots.');
+  addJsonOption(list, 'print a JSON array: arch, debianArch, dir, suite, variant, includes, created, tool');
+  addHelpSections(list, { examples: ['crossroot roots list', 'crossroot roots list --json'] });
   onRun<{ json?: boolean }>(list, context, async (_args, options) => {
     const found = listManagedRoots(context.io.env);
     if (options.json === true) {
@@ -20,24 +24,33 @@ export function registerRoots(program: Command, context: CliContext): void {
       context.io.stdout('no managed roots yet (crossroot run --arch ARCH creates one)\n');
       return 0;
     }
-    for (const root of found) {
-      context.io.stdout(`${root.debianArch.padEnd(9)} ${root.suite.padEnd(9)} ${[root.variant, ...root.includes].join('+').padEnd(24)} ${root.dir}\n`);
-    }
+    const rows = found.map((root) => [root.debianArch, root.suite, [root.variant, ...root.includes].join('+'), root.dir]);
+    context.io.stdout(formatTable(['ARCH', 'SUITE', 'PACKAGES', 'DIRECTORY'], rows, { width: context.io.columns }));
     return 0;
   });
   const path = roots.command('path')
-    .description("print the managed root's directory for ARCH (it may not exist yet)")
-    .argument('<arch>', 'architecture');
-  onRun(path, context, async ([arch]) => {
-    context.io.stdout(`${managedRootPath(arch ?? '', context.io.env)}\n`);
+    .description("Print the managed root's directory for ARCH (it may not exist yet).")
+    .argument('<arch>', 'architecture, by any name (arm64, aarch64, linux/arm64/v8)');
+  addJsonOption(path, 'print { arch, dir }');
+  addHelpSections(path, { examples: ['crossroot roots path arm64', 'cd "$(crossroot roots path riscv64)"'] });
+  onRun<{ json?: boolean }>(path, context, async ([arch = ''], options) => {
+    const dir = managedRootPath(arch, context.io.env);
+    if (options.json === true) writeJson(context.io, { arch, dir });
+    else context.io.stdout(`${dir}\n`);
     return 0;
   });
   const rm = roots.command('rm')
-    .description('remove the managed root for ARCH (refused while a run uses it)')
-    .argument('<arch>', 'architecture');
-  onRun(rm, context, async ([arch]) => {
-    const dir = await removeManagedRoot(arch ?? '', context.io.env);
-    context.io.stdout(`removed ${dir}\n`);
+    .description('Remove the managed root for ARCH (refused while a run uses it).')
+    .argument('<arch>', 'architecture, by any name');
+  addJsonOption(rm, 'print { arch, removed }');
+  addHelpSections(rm, {
+    examples: ['crossroot roots rm arm64'],
+    exitStatus: '0 removed; 1 not a managed root, or in use; 2 usage error.',
+  });
+  onRun<{ json?: boolean }>(rm, context, async ([arch = ''], options) => {
+    const dir = await removeManagedRoot(arch, context.io.env);
+    if (options.json === true) writeJson(context.io, { arch, removed: dir });
+    else context.io.stdout(`removed ${dir}\n`);
     return 0;
   });
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ARCHITECTURES, QEMU_UPSTREAM_DIFFERENCES, EF_MIPS_ABI2, archOfElf, architecturesMatching, debianArchOf,
-  headerMatches, namesOf, resolveArch, archByName,
+  headerMatches, namesOf, resolveArch, archByName, closestNames, debianPortFor,
 } from './arch.ts';
 import type { Architecture, ArchName } from './arch.ts';
 import { CrossrootError } from '../errors.ts';
@@ -223,4 +223,24 @@ test('emulator and uname names', () => {
   assert.equal(archByName('arm').uname, 'armv7l');
   assert.equal(archByName('hppa').uname, 'parisc');
   for (const arch of ARCHITECTURES) assert.match(arch.emulator, /^qemu-[a-z0-9_]+$/);
+});
+
+test('closestNames: near misses of catalog and Debian names, nothing for far ones', () => {
+  assert.ok(closestNames('arm65', 3).includes('arm64'), closestNames('arm65', 3).join(','));
+  assert.deepEqual(closestNames('aarch46', 1), ['aarch64'], 'a transposition is one edit');
+  assert.ok(closestNames('riscv46', 3).includes('riscv64'));
+  assert.deepEqual(closestNames('completely-unrelated-name', 3), []);
+  assert.ok(closestNames('x86', 5).length <= 5);
+});
+
+test('debianPortFor: ARMv5 and ARMv6 are armel (Docker and Debian convention), ARMv7 and plain arm armhf', () => {
+  for (const name of ['linux/arm/v5', 'linux/arm/v6', 'arm/v5', 'armv6l', 'armv5tel', 'armel', 'arm-linux-gnueabi', 'LINUX/ARM/V5']) {
+    assert.equal(debianPortFor(name), 'armel', name);
+  }
+  for (const name of ['linux/arm/v7', 'linux/arm', 'arm', 'armv7l', 'armhf', 'arm-linux-gnueabihf']) {
+    assert.equal(debianPortFor(name), 'armhf', name);
+  }
+  assert.equal(debianPortFor('linux/arm64/v8'), 'arm64');
+  assert.equal(debianPortFor('xtensa'), null, 'no Debian port');
+  assert.throws(() => debianPortFor('arm65'), { code: 'UNKNOWN_ARCH' });
 });

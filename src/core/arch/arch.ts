@@ -498,6 +498,30 @@ export function archOfElf(facts: ElfIdentity): Architecture | null {
   return null;
 }
 
+/**
+ * Spellings of 'arm' that mean Debian's armel port: ARMv5 and ARMv6 (Docker's
+ * linux/arm/v5 and linux/arm/v6 images are Debian armel; armhf needs ARMv7)
+ * and the soft-float GNU triplets. Other spellings of 'arm' mean armhf.
+ */
+const ARMEL_SPELLINGS: ReadonlySet<string> = new Set([
+  'armel', 'linux/arm/v5', 'arm/v5', 'linux/arm/v6', 'arm/v6',
+  'armv5', 'armv5te', 'armv5tel', 'armv6', 'armv6l', 'arm-linux-gnueabi', 'armv5tel-linux-gnueabi',
+]);
+
+/**
+ * The Debian port a user-typed name means: a Debian name is itself (armel),
+ * an ARMv5/ARMv6 spelling of 'arm' is armel, any other spelling the first
+ * port of the catalog entry (arm -> armhf); null when Debian has no port.
+ * Throws UNKNOWN_ARCH for a name that is no architecture (see resolveArch).
+ */
+export function debianPortFor(alias: string): string | null {
+  const arch = resolveArch(alias);
+  const typed = alias.trim().toLowerCase();
+  if (arch.debian.includes(typed)) return typed;
+  if (arch.name === 'arm' && ARMEL_SPELLINGS.has(typed)) return 'armel';
+  return arch.debian[0] ?? null;
+}
+
 /** Debian's single name per catalog entry where there is no choice to make. */
 const DEBIAN_BY_ARCH: Partial<Record<ArchName, string>> = Object.fromEntries(
   ARCHITECTURES.filter((arch) => arch.name !== 'arm' && arch.debian[0] !== undefined)
@@ -523,7 +547,7 @@ export function debianArchOf(facts: ElfIdentity): string | null {
  * Whether the kernel would match this entry's magic/mask (at offset 0) against
  * a file starting with `head`: ((byte ^ magic) & mask) == 0 over the 256-byte
  * window, zero-padded past the end of the file. The rule itself lives in
- * binfmt-match.ts.
+ * core/binfmt/match.ts.
  */
 export function headerMatches(arch: Pick<Architecture, 'name' | 'magic' | 'mask'>, head: Uint8Array): boolean {
   return entryMatchesHead({

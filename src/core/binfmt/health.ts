@@ -16,9 +16,10 @@ import type { BinfmtEntry } from './entry.ts';
 import type { ArchName } from '../arch/arch.ts';
 import { ARCHITECTURES } from '../arch/arch.ts';
 import { entryMatchesHead, findHandler } from './match.ts';
-import { isCrossrootEntry, referenceHead, referenceProgram } from './install-plan.ts';
+import { referenceHead, referenceProgram } from './install-plan.ts';
+import { isCrossrootEntry } from './own-entries.ts';
 
-/** crossroot's own entries are named crossroot-<canonical arch> (binfmt-plan.ts): ownership is that prefix. */
+/** crossroot's own entries are named crossroot-<canonical arch> (own-entries.ts): ownership is that prefix. */
 export function ownerOf(name: string): 'crossroot' | null {
   return isCrossrootEntry(name) ? 'crossroot' : null;
 }
@@ -274,117 +275,142 @@ function reasonOf(sorted: readonly HealthProblem[]): string | null {
   return sorted[0]?.message ?? null;
 }
 
+type Handlers = ReadonlyMap<ArchName, BinfmtEntry | null>;
+
+/** Why the kernel does not use the entry for some or all of its architectures. */
+function visibilityProblems(facts: InstanceFacts, entry: BinfmtEntry, arches: readonly ArchName[], handles: readonly ArchName[], handlers: Handlers): HealthProblem[] {
+  const problems: HealthProblem[] = [];
+  if (!facts.enabled) {
+    problems.push(problem('INSTANCE_DISABLED', 'error',
+      'binfmt_misc is disabled: the kernel uses none of its entries', 'write 1 to the instance\'s \'status\' file'));
+  }
+  if (!entry.enabled) {
+    problems.unshift(problem('ENTRY_DISABLED', 'warning', 'entry disabled', `write 1 to the entry's file to enable '${entry.name}'`));
+  } else if (facts.enabled && arches.length > 0) {
+    const shadowed = arches.filter((arch) => !handles.includes(arch));
+    const winners = [...new Set(shadowed.map((arch) => handlers.get(arch)?.name).filter((name) => name !== undefined))];
+    if (shadowed.length > 0 && handles.length === 0) {
+      problems.push(problem('SHADOWED', 'warning', `shadowed by newer entry ${quoteList(winners)}`,
+        `remove the entry, or register it again to make it the newest`));
+    } else if (shadowed.length > 0) {
+      problems.push(problem('PARTLY_SHADOWED', 'info',
+        `shadowed for ${quoteList(shadowed)} by newer entry ${quoteList(winners)}`, null));
+    }
+  }
+  return problems;
+}
+
+/**
+ * Runs the probes of the architectures the entry handles against its
+ * problems (in place): a probe that worked in the empty root disproves NO_F
+ * and F_DYNAMIC; unexplained failures are added.
+ */
+function applyProbes(facts: InstanceFacts, handles: readonly ArchName[], problems: HealthProblem[]): EntryHealth['probe'] {
+  const probed = handles.filter((arch) => facts.probes.has(arch));
+  if (probed.length === 0) return 'skipped';
+  const failures = probed.flatMap((arch) => {
+    const probes = facts.probes.get(arch);
+    return probes === undefined ? [] : probeFailures(arch, probes, problems);
+  });
+  const outcome = failures.length === 0 ? 'ok' : 'failed';
+  // A probe that worked in the empty root proves the interpreter is reachable there after all.
+  if (outcome === 'ok') {
+    const disproved: readonly HealthCode[] = ['NO_F', 'F_DYNAMIC'];
+    for (let i = problems.length - 1; i >= 0; i--) {
+      const candidate = problems[i];
+      if (candidate !== undefined && disproved.includes(candidate.code)) problems.splice(i, 1);
+    }
+  }
+  // An explained failure is already there as its cause; add only the unexplained ones.
+  problems.push(...failures.filter((failure) => failure.cause === undefined).map((failure) => failure.problem));
+  return outcome;
+}
+
+function assessEntry(facts: InstanceFacts, entry: BinfmtEntry, handlers: Handlers): EntryVerdict {
+  const arches = entry.type === 'magic' ? entryArches(entry) : [];
+  const handles = arches.filter((arch) => handlers.get(arch) === entry);
+  const interpreter = interpreterOf(facts, entry);
+  const visibility = visibilityProblems(facts, entry, arches, handles, handlers);
+  // Disabled states lead, shadowing follows the entry's own problems.
+  const leading = visibility.filter((item) => item.code === 'ENTRY_DISABLED' || item.code === 'INSTANCE_DISABLED');
+  const problems = [...leading, ...staticProblems(entry, arches, interpreter), ...visibility.filter((item) => !leading.includes(item))];
+  if (entry.type === 'extension') {
+    problems.push(problem('EXTENSION_ENTRY', 'info', `extension entry: chosen by the file name ending '.${entry.extension}', not probed`));
+  } else if (arches.length === 0) {
+    problems.push(problem('NOT_AN_ARCH', 'info', 'matches no CPU architecture of the catalog: not probed'));
+  }
+  const probe = applyProbes(facts, handles, problems);
+  const sorted = sortProblems(problems);
+  return {
+    entry,
+    arches,
+    handles,
+    owner: ownerOf(entry.name),
+    health: {
+      interpreterExists: interpreter.exists,
+      interpreterStatic: interpreter.static,
+      pinned: entry.flags.F,
+      probe,
+      reason: reasonOf(sorted),
+      problems: sorted,
+    },
+  };
+}
+
+/** NO_HANDLER for an architecture no enabled entry takes (unless it runs natively or its probe worked). */
+function noHandlerProblem(facts: InstanceFacts, arch: ArchName, native: boolean | null, works: boolean | null): HealthProblem | null {
+  if (native === true || works === true) return null;
+  const disabled = facts.entries.filter((entry) => entry.type === 'magic' && entryMatchesHead(entry, archHeader(arch)));
+  const why = !facts.enabled
+    ? 'binfmt_misc is disabled'
+    : disabled.length > 0
+      ? `entry ${quoteList(disabled.map((entry) => entry.name))} matching them is disabled`
+      : 'no enabled entry matches them';
+  return problem('NO_HANDLER', native === false || works === false ? 'error' : 'warning',
+    `'${arch}' programs have no handler: ${why}, so they fail with ENOEXEC (exec format error)`,
+    `crossroot binfmt install ${arch}`);
+}
+
+function assessArch(facts: InstanceFacts, arch: ArchName, handlers: Handlers, verdictOf: ReadonlyMap<BinfmtEntry, EntryVerdict>): ArchVerdict {
+  const handler = handlers.get(arch) ?? null;
+  const native = facts.native === null ? null : facts.native.has(arch);
+  const probes = facts.probes.get(arch) ?? null;
+  const problems: HealthProblem[] = [];
+  const works = probes === null ? null : probes.direct.ok && probes.emptyRoot.ok;
+  if (handler === null) {
+    const missing = noHandlerProblem(facts, arch, native, works);
+    if (missing !== null) problems.push(missing);
+  } else {
+    if (native === true) {
+      problems.push(problem('NATIVE_TAKEN_OVER', 'warning',
+        `entry '${handler.name}' takes over native '${arch}' programs: every host program of this architecture runs under '${handler.interpreter}'`,
+        `remove the entry: crossroot binfmt uninstall ${handler.name}`));
+    }
+    const entryProblems = verdictOf.get(handler)?.health.problems ?? [];
+    if (probes !== null && works === false) {
+      problems.push(...probeFailures(arch, probes, entryProblems).map((failure) => failure.problem));
+    } else if (probes === null) {
+      // Not probed: the entry's own errors are the best prediction.
+      problems.push(...entryProblems.filter((candidate) => candidate.severity === 'error'));
+    }
+  }
+  if (probes === null) {
+    problems.push(referenceProgram(arch) !== null
+      ? problem('NOT_PROBED', 'info', 'not probed')
+      : problem('NO_PROBE', 'info', `no probe program for '${arch}': not probed`));
+  } else if (works === false && handler === null && problems.length === 0) {
+    problems.push(...probeFailures(arch, probes, []).map((failure) => failure.problem));
+  }
+  const sorted = sortProblems(problems);
+  return { arch, native, handler: handler?.name ?? null, works, reason: reasonOf(sorted), problems: sorted, probes };
+}
+
 /** Verdicts for every entry and architecture of one instance. */
 export function assessInstance(facts: InstanceFacts): InstanceVerdict {
   const archList = facts.arches ?? ARCHITECTURES.map((arch) => arch.name);
-  const handlers = new Map<ArchName, BinfmtEntry | null>(
+  const handlers: Handlers = new Map<ArchName, BinfmtEntry | null>(
     ARCHITECTURES.map((arch) => [arch.name, handlerOf(facts.entries, arch.name, facts.enabled)]));
-
-  const entryVerdicts = facts.entries.map((entry): EntryVerdict => {
-    const arches = entry.type === 'magic' ? entryArches(entry) : [];
-    const handles = arches.filter((arch) => handlers.get(arch) === entry);
-    const interpreter = interpreterOf(facts, entry);
-    const problems = staticProblems(entry, arches, interpreter);
-    if (!facts.enabled) {
-      problems.unshift(problem('INSTANCE_DISABLED', 'error',
-        'binfmt_misc is disabled: the kernel uses none of its entries', 'write 1 to the instance\'s \'status\' file'));
-    }
-    if (!entry.enabled) {
-      problems.unshift(problem('ENTRY_DISABLED', 'warning', 'entry disabled', `write 1 to the entry's file to enable '${entry.name}'`));
-    } else if (facts.enabled && arches.length > 0) {
-      const shadowed = arches.filter((arch) => !handles.includes(arch));
-      const winners = [...new Set(shadowed.map((arch) => handlers.get(arch)?.name).filter((name) => name !== undefined))];
-      if (shadowed.length > 0 && handles.length === 0) {
-        problems.push(problem('SHADOWED', 'warning', `shadowed by newer entry ${quoteList(winners)}`,
-          `remove the entry, or register it again to make it the newest`));
-      } else if (shadowed.length > 0) {
-        problems.push(problem('PARTLY_SHADOWED', 'info',
-          `shadowed for ${quoteList(shadowed)} by newer entry ${quoteList(winners)}`, null));
-      }
-    }
-    if (entry.type === 'extension') {
-      problems.push(problem('EXTENSION_ENTRY', 'info', `extension entry: chosen by the file name ending '.${entry.extension}', not probed`));
-    } else if (arches.length === 0) {
-      problems.push(problem('NOT_AN_ARCH', 'info', 'matches no CPU architecture of the catalog: not probed'));
-    }
-    let probe: EntryHealth['probe'] = 'skipped';
-    const probed = handles.filter((arch) => facts.probes.has(arch));
-    if (probed.length > 0) {
-      const failures = probed.flatMap((arch) => {
-        const probes = facts.probes.get(arch);
-        return probes === undefined ? [] : probeFailures(arch, probes, problems);
-      });
-      probe = failures.length === 0 ? 'ok' : 'failed';
-      // A probe that worked in the empty root proves the interpreter is reachable there after all.
-      if (probe === 'ok') {
-        const disproved: readonly HealthCode[] = ['NO_F', 'F_DYNAMIC'];
-        for (let i = problems.length - 1; i >= 0; i--) {
-          const candidate = problems[i];
-          if (candidate !== undefined && disproved.includes(candidate.code)) problems.splice(i, 1);
-        }
-      }
-      // An explained failure is already there as its cause; add only the unexplained ones.
-      problems.push(...failures.filter((failure) => failure.cause === undefined).map((failure) => failure.problem));
-    }
-    const sorted = sortProblems(problems);
-    return {
-      entry,
-      arches,
-      handles,
-      owner: ownerOf(entry.name),
-      health: {
-        interpreterExists: interpreter.exists,
-        interpreterStatic: interpreter.static,
-        pinned: entry.flags.F,
-        probe,
-        reason: reasonOf(sorted),
-        problems: sorted,
-      },
-    };
-  });
-
-  const verdictOf = new Map(entryVerdicts.map((verdict) => [verdict.entry, verdict]));
-  const archVerdicts = archList.map((arch): ArchVerdict => {
-    const handler = handlers.get(arch) ?? null;
-    const native = facts.native === null ? null : facts.native.has(arch);
-    const probes = facts.probes.get(arch) ?? null;
-    const problems: HealthProblem[] = [];
-    const works = probes === null ? null : probes.direct.ok && probes.emptyRoot.ok;
-    if (handler === null) {
-      if (native !== true && works !== true) {
-        const disabled = facts.entries.filter((entry) => entry.type === 'magic' && entryMatchesHead(entry, archHeader(arch)));
-        const why = !facts.enabled
-          ? 'binfmt_misc is disabled'
-          : disabled.length > 0
-            ? `entry ${quoteList(disabled.map((entry) => entry.name))} matching them is disabled`
-            : 'no enabled entry matches them';
-        problems.push(problem('NO_HANDLER', native === false || works === false ? 'error' : 'warning',
-          `'${arch}' programs have no handler: ${why}, so they fail with ENOEXEC (exec format error)`,
-          `crossroot binfmt install ${arch}`));
-      }
-    } else {
-      if (native === true) {
-        problems.push(problem('NATIVE_TAKEN_OVER', 'warning',
-          `entry '${handler.name}' takes over native '${arch}' programs: every host program of this architecture runs under '${handler.interpreter}'`,
-          `remove the entry: crossroot binfmt uninstall ${handler.name}`));
-      }
-      const entryProblems = verdictOf.get(handler)?.health.problems ?? [];
-      if (probes !== null && works === false) {
-        problems.push(...probeFailures(arch, probes, entryProblems).map((failure) => failure.problem));
-      } else if (probes === null) {
-        // Not probed: the entry's own errors are the best prediction.
-        problems.push(...entryProblems.filter((candidate) => candidate.severity === 'error'));
-      }
-    }
-    if (probes === null) {
-      problems.push(referenceProgram(arch) !== null
-        ? problem('NOT_PROBED', 'info', 'not probed')
-        : problem('NO_PROBE', 'info', `no probe program for '${arch}': not probed`));
-    } else if (works === false && handler === null && problems.length === 0) {
-      problems.push(...probeFailures(arch, probes, []).map((failure) => failure.problem));
-    }
-    const sorted = sortProblems(problems);
-    return { arch, native, handler: handler?.name ?? null, works, reason: reasonOf(sorted), problems: sorted, probes };
-  });
-  return { entries: entryVerdicts, arches: archVerdicts };
+  const entries = facts.entries.map((entry) => assessEntry(facts, entry, handlers));
+  const verdictOf = new Map(entries.map((verdict) => [verdict.entry, verdict]));
+  return { entries, arches: archList.map((arch) => assessArch(facts, arch, handlers, verdictOf)) };
 }

@@ -7,9 +7,11 @@ import { findHandler } from './match.ts';
 import { parseRegisterString, renderEntryText } from './rule.ts';
 import type { EmulatorFacts, InstallPlanInput } from './install-plan.ts';
 import {
-  allInstallableArches, applySteps, archOfEntryName, binfmtDFileName, debianTemplateText, defaultFlags,
-  parseFlagLetters, planInstall, planUninstall, referenceHead, wantedEntry,
+  allInstallableArches, applySteps, binfmtDFileName, debianTemplateText, defaultFlags,
+  nativeMatches, parseFlagLetters, planInstall, planUninstall, referenceHead, referenceProgram, sameEntryContent,
 } from './install-plan.ts';
+import { parseElfBytes } from '../elf/elf.ts';
+import { archOfEntryName, ownEntry } from './own-entries.ts';
 
 const staticEmulator = (target: string): EmulatorFacts => ({
   path: `/usr/bin/qemu-${target}-static`, static: true, honoursP: true, requiresP: false,
@@ -141,7 +143,7 @@ describe('allInstallableArches', () => {
 
 describe('planUninstall', () => {
   const entries = ['crossroot-aarch64', 'crossroot-arm.next', 'crossroot-arm', 'qemu-aarch64', 'WSLInterop', 'python3.11']
-    .map((name) => ({ ...wantedEntry(archByName('aarch64'), '/x', parseFlagLetters('F')), name }));
+    .map((name) => ({ ...ownEntry(archByName('aarch64'), '/x', parseFlagLetters('F')), name }));
   const resolve = (alias: string): ArchName | null => (alias === 'arm64' ? 'aarch64' : alias === 'arm' ? 'arm' : null);
   it('all removes only crossroot entries', () => {
     const plan = planUninstall(['all'], entries, resolve);
@@ -165,7 +167,7 @@ describe('persistence and export formats', () => {
     assert.equal([...names].sort().at(-1), 'zz-crossroot-aarch64.conf');
   });
   it('debian template (golden)', () => {
-    const entry = wantedEntry(archByName('arm'), '/usr/bin/qemu-arm-static', parseFlagLetters('PCF'));
+    const entry = ownEntry(archByName('arm'), '/usr/bin/qemu-arm-static', parseFlagLetters('PCF'));
     assert.equal(debianTemplateText(entry), [
       'package crossroot',
       'interpreter /usr/bin/qemu-arm-static',
@@ -177,5 +179,34 @@ describe('persistence and export formats', () => {
       'preserve yes',
       '',
     ].join('\n'));
+  });
+});
+
+describe('reference programs and what an entry takes', () => {
+  it('referenceProgram: the probe, i486 as the i386 probe with EM_486', () => {
+    const i486 = referenceProgram('i486');
+    assert.ok(i486 !== null);
+    assert.equal(parseElfBytes(i486).machine, 6);
+    const aarch64 = referenceProgram('aarch64');
+    assert.ok(aarch64 !== null);
+    assert.equal(parseElfBytes(aarch64).machine, 183);
+    const i386 = referenceProgram('i386');
+    assert.ok(i386 !== null);
+    assert.deepEqual([...i486.subarray(20)], [...i386.subarray(20)], 'only e_machine differs');
+  });
+
+  it('nativeMatches: an entry that takes host programs names the native architectures it takes', () => {
+    const x86Entry = ownEntry(archByName('x86_64'), '/usr/bin/qemu-x86_64-static', parseFlagLetters('F'));
+    assert.deepEqual(nativeMatches(x86Entry, ['x86_64', 'i386']), ['x86_64']);
+    const arm = ownEntry(archByName('aarch64'), '/usr/bin/qemu-aarch64-static', parseFlagLetters('F'));
+    assert.deepEqual(nativeMatches(arm, ['x86_64', 'i386']), []);
+  });
+
+  it('sameEntryContent: the name aside, any difference counts', () => {
+    const base = ownEntry(archByName('arm'), '/usr/bin/qemu-arm-static', parseFlagLetters('F'));
+    assert.equal(sameEntryContent(base, { ...base, name: 'other' }), true);
+    assert.equal(sameEntryContent(base, { ...base, interpreter: '/usr/bin/qemu-arm' }), false);
+    assert.equal(sameEntryContent(base, { ...base, flags: parseFlagLetters('PF') }), false);
+    assert.equal(sameEntryContent(base, { ...base, enabled: false }), false);
   });
 });

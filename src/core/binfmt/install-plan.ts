@@ -1,8 +1,7 @@
 // The installer's planner (pure): wanted architectures + chosen emulators + flags + the instance's
 // entries (newest first) -> per architecture, what to do and the exact kernel writes, in order.
 //
-// Ownership is the name: crossroot's entries are `crossroot-<canonical arch>` (plus the temporary
-// `crossroot-<arch>.next` of a replace). No state file: whatever the kernel holds is the truth.
+// Ownership is the name (own-entries.ts): crossroot's entries are `crossroot-<canonical arch>`.
 //
 // Gap-free replace. The kernel tries entries newest first and names are unique, so:
 //   1. register `crossroot-X.next` (new content)  -> newest, it wins at once
@@ -10,7 +9,7 @@
 //   3. register `crossroot-X`        (new content) -> newest again, identical content
 //   4. remove   `crossroot-X.next`
 // At every instant between two writes an enabled entry with the old or the new content handles
-// the architecture (binfmt-plan.test.ts replays the steps and checks every intermediate state).
+// the architecture (install-plan.test.ts replays the steps and checks every intermediate state).
 import type { ArchName, Architecture } from '../arch/arch.ts';
 import { ARCHITECTURES, archByName, headerMatches } from '../arch/arch.ts';
 import type { BinfmtEntry, BinfmtFlags, MagicEntry } from './entry.ts';
@@ -19,30 +18,13 @@ import { entryMatchesHead, findHandler } from './match.ts';
 import { formatRegisterString, renderEntryText } from './rule.ts';
 import { UsageError } from '../errors.ts';
 import { buildProbeElf, isProbeArch } from '../probe/probe-elf.ts';
+import { archOfEntryName, entryNameFor, isCrossrootEntry, NEXT_SUFFIX, ownEntry } from './own-entries.ts';
 
-export const CROSSROOT_ENTRY_PREFIX = 'crossroot-';
-export const NEXT_SUFFIX = '.next';
-
-/** `crossroot-aarch64`. */
-export function entryNameFor(arch: ArchName): string {
-  return `${CROSSROOT_ENTRY_PREFIX}${arch}`;
-}
-
-/** Whether crossroot owns an entry of this name (its final or temporary names). */
-export function isCrossrootEntry(name: string): boolean {
-  return name.startsWith(CROSSROOT_ENTRY_PREFIX);
-}
-
-/** The architecture a crossroot entry name belongs to (`crossroot-arm.next` -> arm), or null. */
-export function archOfEntryName(name: string): ArchName | null {
-  if (!isCrossrootEntry(name)) return null;
-  const rest = name.slice(CROSSROOT_ENTRY_PREFIX.length);
-  const base = rest.includes('.') ? rest.slice(0, rest.indexOf('.')) : rest;
-  return ARCHITECTURES.find((arch) => arch.name === base)?.name ?? null;
-}
+// runner/binfmt/install.ts takes the prefix from here; its one home is own-entries.ts.
+export { CROSSROOT_ENTRY_PREFIX } from './own-entries.ts';
 
 /**
- * A header of a real program of `arch`: the probe (core/probe-elf.ts) where one exists — i486 is
+ * A header of a real program of `arch`: the probe (core/probe/probe-elf.ts) where one exists — i486 is
  * the i386 probe with e_machine EM_486 —, otherwise the catalog magic (zero-padded by the matcher).
  */
 export function referenceProgram(arch: ArchName): Uint8Array | null {
@@ -75,7 +57,7 @@ export function parseFlagLetters(text: string): BinfmtFlags {
   return flags;
 }
 
-/** The emulator facts the planner needs (runner/emulators.ts provides them). */
+/** The emulator facts the planner needs (runner/host/emulators.ts provides them). */
 export interface EmulatorFacts {
   readonly path: string;
   readonly static: boolean;
@@ -136,14 +118,9 @@ export interface InstallPlanInput {
   readonly flags?: BinfmtFlags | undefined;
   /** The instance's entries, newest first. */
   readonly entries: readonly BinfmtEntry[];
-  /** Architectures the host runs without binfmt_misc (runner/native.ts). */
+  /** Architectures the host runs without binfmt_misc (runner/host/native.ts). */
   readonly nativeArches: readonly ArchName[];
   readonly force?: boolean | undefined;
-}
-
-/** The entry crossroot registers for `arch`. */
-export function wantedEntry(arch: Architecture, interpreter: string, flags: BinfmtFlags): MagicEntry {
-  return { type: 'magic', name: entryNameFor(arch.name), enabled: true, interpreter, flags, offset: 0, magic: arch.magic, mask: arch.mask };
 }
 
 /** Same magic, mask, offset, interpreter, flags and enabled state (the name aside). */
@@ -179,7 +156,7 @@ export function planArch(arch: Architecture, input: InstallPlanInput): ArchPlan 
     return refuse(arch.name, 'NO_EMULATOR', `no ${arch.emulator}-static or ${arch.emulator} found`);
   }
   const flags = input.flags ?? defaultFlags(emulator);
-  const entry = wantedEntry(arch, emulator.path, flags);
+  const entry = ownEntry(arch, emulator.path, flags);
   const registerString = formatRegisterString(entry);
   const facts = { entry, registerString, flags: flagsToString(flags), emulator: emulator.path };
   if (flags.F && !emulator.static) {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { entryMatchesHead, findHandler, pathExtension } from './match.ts';
+import { entryMatchesHead, entryMatchesPath, findHandler, kernelWindow, pathExtension } from './match.ts';
+import { BINPRM_BUF_SIZE } from './entry.ts';
 import { parseRegisterString } from './rule.ts';
 import type { BinfmtEntry } from './entry.ts';
 
@@ -48,4 +49,22 @@ test('findHandler: newest first, disabled skipped, extension from the path, inst
   assert.equal(findHandler(list, head, '/bin/prog', false), null);
   assert.equal(findHandler([disabled], head, '/bin/prog'), null);
   assert.equal(findHandler([], new Uint8Array(0), 'x'), null);
+});
+
+test('kernelWindow: the first 256 bytes, zero-padded when the file is shorter', () => {
+  const short = kernelWindow(Uint8Array.of(1, 2, 3));
+  assert.equal(short.length, BINPRM_BUF_SIZE);
+  assert.deepEqual([...short.subarray(0, 4)], [1, 2, 3, 0]);
+  const long = kernelWindow(Uint8Array.from({ length: 300 }, (_, index) => index & 0xff));
+  assert.equal(long.length, BINPRM_BUF_SIZE);
+  assert.equal(long[255], 255);
+});
+
+test('entryMatchesPath: extension entries only, exact and case-sensitive', () => {
+  const jar = entry(':jar:E::jar::/usr/bin/jexec:');
+  assert.equal(entryMatchesPath(jar, '/opt/app.jar'), true);
+  assert.equal(entryMatchesPath(jar, '/opt/app.JAR'), false);
+  assert.equal(entryMatchesPath(jar, '/opt/app.jar.bak'), false);
+  assert.equal(entryMatchesPath(jar, '/opt/jar'), false);
+  assert.equal(entryMatchesPath(entry(':m:M::jar::/x:'), '/opt/app.jar'), false, 'a magic entry never matches by path');
 });

@@ -10,7 +10,7 @@
 // `\n` and `\\` stay literal, `\x00` is a NUL byte while a raw NUL truncates, a mask starting with a
 // raw NUL means "no mask", a NUL byte works as the delimiter, a newline delimiter needs an extra
 // trailing newline, and a flag letter (P, O, C, F) cannot be the delimiter.
-// Every behaviour here was compared with a 6.18 kernel (test/binfmt-check.kernel.test.ts).
+// Every behaviour here was compared with a 6.18 kernel (test/binfmt-check-kernel.test.ts).
 //
 // Strings are "byte strings" (one char per byte, latin1), as in shebang.ts: names, interpreters and
 // extensions are bytes to the kernel, not UTF-8 text.
@@ -188,87 +188,74 @@ export function parseRegisterString(text: string | Uint8Array): RuleParseResult 
   }
 }
 
-function createEntry(record: Uint8Array): BinfmtEntry {
-  if (record.length < MIN_REGISTER_LENGTH || record.length > MAX_REGISTER_LENGTH) {
-    fail(`a record is ${MIN_REGISTER_LENGTH} to ${MAX_REGISTER_LENGTH} bytes in one write, this one is ${record.length}`);
+type EntryFields = { type: 'magic'; offset: number; magic: Uint8Array; mask: Uint8Array | null } | { type: 'extension'; extension: string };
+
+/** A field of the record and the position after its delimiter. */
+interface Parsed<T> {
+  readonly value: T;
+  readonly p: number;
+}
+
+/** The bytes from `p` to the next delimiter, which is overwritten with NUL (as the kernel's strchr + *p++ = '\0'). */
+function field(buf: KernelBuffer, p: number, missing: string): Parsed<string> {
+  const end = buf.strchr(p);
+  if (end < 0) fail(missing);
+  buf.bytes[end] = 0;
+  return { value: byteString(buf.cString(p)), p: end + 1 };
+}
+
+function readName(buf: KernelBuffer, p: number): Parsed<string> {
+  const name = field(buf, p, 'the name is not followed by a delimiter (a NUL byte ends it first)');
+  if (name.value === '' || name.value === '.' || name.value === '..' || name.value.includes('/')) {
+    fail(name.value === '' ? 'the name is empty' : `the name '${name.value}' is '.', '..' or contains '/'`);
   }
-  const delimiter = record[0] ?? 0;
-  if (FLAG_BYTES[delimiter] !== undefined) fail(`the delimiter '${String.fromCharCode(delimiter)}' is a flag letter`);
-  const buf = new KernelBuffer(record, delimiter);
-  let p = 1;
+  return name;
+}
 
-  const nameStart = p;
-  p = buf.strchr(p);
-  if (p < 0) fail('the name is not followed by a delimiter (a NUL byte ends it first)');
-  buf.bytes[p++] = 0;
-  const name = byteString(buf.cString(nameStart));
-  if (name === '' || name === '.' || name === '..' || name.includes('/')) {
-    fail(name === '' ? 'the name is empty' : `the name '${name}' is '.', '..' or contains '/'`);
+/** offset:magic:mask: of an M entry. */
+function readMagicFields(buf: KernelBuffer, p: number): Parsed<EntryFields> {
+  const s = buf.strchr(p);
+  if (s < 0) fail('the offset is not followed by a delimiter');
+  buf.bytes[s] = 0;
+  let offset = 0;
+  if (p !== s) {
+    const parsed = kstrtoint10(buf.bytes.subarray(p, s));
+    if (parsed === null || parsed < 0) fail(`the offset '${byteString(buf.bytes.subarray(p, s))}' is not a non-negative base-10 int`);
+    offset = parsed;
   }
+  const magicStart = s + 1;
+  const afterMagic = scanArgument(buf, magicStart);
+  if (afterMagic === null) fail('a \\x in the magic is not followed by two hex digits');
+  if (buf.at(magicStart) === 0) fail('the magic is empty');
+  const maskStart = afterMagic;
+  const afterMask = scanArgument(buf, maskStart);
+  if (afterMask === null) fail('a \\x in the mask is not followed by two hex digits');
+  const hasMask = buf.at(maskStart) !== 0;
 
-  const typeByte = buf.at(p++);
-  if (typeByte !== 0x45 && typeByte !== 0x4d) fail(`the type is '${String.fromCharCode(typeByte)}', not 'M' or 'E'`);
-  if (buf.at(p++) !== delimiter) fail('the type is more than one byte');
-
-  let entryFields: { type: 'magic'; offset: number; magic: Uint8Array; mask: Uint8Array | null } | { type: 'extension'; extension: string };
-  if (typeByte === 0x4d) {
-    const s = buf.strchr(p);
-    if (s < 0) fail('the offset is not followed by a delimiter');
-    buf.bytes[s] = 0;
-    let offset = 0;
-    if (p !== s) {
-      const parsed = kstrtoint10(buf.bytes.subarray(p, s));
-      if (parsed === null || parsed < 0) fail(`the offset '${byteString(buf.bytes.subarray(p, s))}' is not a non-negative base-10 int`);
-      offset = parsed;
-    }
-    p = s + 1;
-
-    const magicStart = p;
-    const afterMagic = scanArgument(buf, p);
-    if (afterMagic === null) fail('a \\x in the magic is not followed by two hex digits');
-    p = afterMagic;
-    if (buf.at(magicStart) === 0) fail('the magic is empty');
-
-    const maskStart = p;
-    const afterMask = scanArgument(buf, p);
-    if (afterMask === null) fail('a \\x in the mask is not followed by two hex digits');
-    p = afterMask;
-    const hasMask = buf.at(maskStart) !== 0;
-
-    const magic = unescapeHex(buf.cString(magicStart));
-    const mask = hasMask ? unescapeHex(buf.cString(maskStart)) : null;
-    if (mask !== null && mask.length !== magic.length) {
-      fail(`the mask decodes to ${mask.length} bytes, the magic to ${magic.length}`);
-    }
-    if (magic.length > BINPRM_BUF_SIZE || BINPRM_BUF_SIZE - magic.length < offset) {
-      fail(`offset ${offset} plus ${magic.length} magic bytes is past the ${BINPRM_BUF_SIZE}-byte window`);
-    }
-    entryFields = { type: 'magic', offset, magic, mask };
-  } else {
-    p = buf.strchr(p);
-    if (p < 0) fail('the offset field is not followed by a delimiter');
-    buf.bytes[p++] = 0;
-    const extensionStart = p;
-    p = buf.strchr(p);
-    if (p < 0) fail('the extension is not followed by a delimiter');
-    buf.bytes[p++] = 0;
-    const extension = byteString(buf.cString(extensionStart));
-    if (extension === '' || extension.includes('/')) {
-      fail(extension === '' ? 'the extension is empty' : `the extension '${extension}' contains '/'`);
-    }
-    p = buf.strchr(p);
-    if (p < 0) fail('the mask field is not followed by a delimiter');
-    buf.bytes[p++] = 0;
-    entryFields = { type: 'extension', extension };
+  const magic = unescapeHex(buf.cString(magicStart));
+  const mask = hasMask ? unescapeHex(buf.cString(maskStart)) : null;
+  if (mask !== null && mask.length !== magic.length) {
+    fail(`the mask decodes to ${mask.length} bytes, the magic to ${magic.length}`);
   }
+  if (magic.length > BINPRM_BUF_SIZE || BINPRM_BUF_SIZE - magic.length < offset) {
+    fail(`offset ${offset} plus ${magic.length} magic bytes is past the ${BINPRM_BUF_SIZE}-byte window`);
+  }
+  return { value: { type: 'magic', offset, magic, mask }, p: afterMask };
+}
 
-  const interpreterStart = p;
-  p = buf.strchr(p);
-  if (p < 0) fail('the interpreter is not followed by a delimiter');
-  buf.bytes[p++] = 0;
-  const interpreter = byteString(buf.cString(interpreterStart));
-  if (interpreter === '') fail('the interpreter is empty');
+/** offset:extension:mask: of an E entry (offset and mask are skipped, as the kernel does). */
+function readExtensionFields(buf: KernelBuffer, p: number): Parsed<EntryFields> {
+  const afterOffset = field(buf, p, 'the offset field is not followed by a delimiter').p;
+  const extension = field(buf, afterOffset, 'the extension is not followed by a delimiter');
+  if (extension.value === '' || extension.value.includes('/')) {
+    fail(extension.value === '' ? 'the extension is empty' : `the extension '${extension.value}' contains '/'`);
+  }
+  const afterMask = field(buf, extension.p, 'the mask field is not followed by a delimiter').p;
+  return { value: { type: 'extension', extension: extension.value }, p: afterMask };
+}
 
+/** The flag letters, then at most one newline, then the end of the record. */
+function readFlags(buf: KernelBuffer, p: number, length: number): BinfmtFlags {
   const flags = { P: false, O: false, C: false, F: false };
   for (;;) {
     const letter = FLAG_BYTES[buf.at(p)];
@@ -278,13 +265,31 @@ function createEntry(record: Uint8Array): BinfmtEntry {
     p++;
   }
   if (buf.at(p) === NEWLINE) p++;
-  if (p !== record.length) {
-    fail(p < record.length
+  if (p !== length) {
+    fail(p < length
       ? `unexpected byte '${describeByte(buf.at(p))}' at ${p} after the flags (only P, O, C, F and one newline)`
       : 'the record ends before its interpreter\'s delimiter');
   }
-  const common = { name, enabled: true, interpreter, flags };
-  return { ...common, ...entryFields };
+  return flags;
+}
+
+function createEntry(record: Uint8Array): BinfmtEntry {
+  if (record.length < MIN_REGISTER_LENGTH || record.length > MAX_REGISTER_LENGTH) {
+    fail(`a record is ${MIN_REGISTER_LENGTH} to ${MAX_REGISTER_LENGTH} bytes in one write, this one is ${record.length}`);
+  }
+  const delimiter = record[0] ?? 0;
+  if (FLAG_BYTES[delimiter] !== undefined) fail(`the delimiter '${String.fromCharCode(delimiter)}' is a flag letter`);
+  const buf = new KernelBuffer(record, delimiter);
+  const name = readName(buf, 1);
+  let p = name.p;
+  const typeByte = buf.at(p++);
+  if (typeByte !== 0x45 && typeByte !== 0x4d) fail(`the type is '${String.fromCharCode(typeByte)}', not 'M' or 'E'`);
+  if (buf.at(p++) !== delimiter) fail('the type is more than one byte');
+  const fields = typeByte === 0x4d ? readMagicFields(buf, p) : readExtensionFields(buf, p);
+  const interpreter = field(buf, fields.p, 'the interpreter is not followed by a delimiter');
+  if (interpreter.value === '') fail('the interpreter is empty');
+  const flags = readFlags(buf, interpreter.p, record.length);
+  return { name: name.value, enabled: true, interpreter: interpreter.value, flags, ...fields.value };
 }
 
 function describeByte(byte: number): string {

@@ -1,13 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ByteReader, FieldView, bytesSource, toFileOffset, toSafeNumber } from './byte-reader.ts';
-import { CrossrootError } from '../errors.ts';
+import { ByteReader, FieldView, bytesSource, pagedSource, toFileOffset, toSafeNumber } from './byte-reader.ts';
 
 const GOLDEN = Uint8Array.of(0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a);
-
-function throwsCode(run: () => unknown, code: string): void {
-  assert.throws(run, (error: unknown) => error instanceof CrossrootError && error.code === code);
-}
 
 describe('bytesSource', () => {
   it('returns views clipped at the end, nothing past it', () => {
@@ -40,14 +35,14 @@ describe('ByteReader', () => {
 
   it('throws ELF_TRUNCATED for every read that does not fit', () => {
     const reader = new ByteReader(bytesSource(GOLDEN), 'little');
-    throwsCode(() => reader.u8(10), 'ELF_TRUNCATED');
-    throwsCode(() => reader.u16(9), 'ELF_TRUNCATED');
-    throwsCode(() => reader.u32(7), 'ELF_TRUNCATED');
-    throwsCode(() => reader.u64(3), 'ELF_TRUNCATED');
-    throwsCode(() => reader.u8(-1), 'ELF_TRUNCATED');
-    throwsCode(() => reader.u32(Number.MAX_SAFE_INTEGER), 'ELF_TRUNCATED');
-    throwsCode(() => reader.bytes(0, 11, 'x'), 'ELF_TRUNCATED');
-    throwsCode(() => reader.bytes(0.5, 1, 'x'), 'ELF_TRUNCATED');
+    assert.throws(() => reader.u8(10), { code: 'ELF_TRUNCATED' });
+    assert.throws(() => reader.u16(9), { code: 'ELF_TRUNCATED' });
+    assert.throws(() => reader.u32(7), { code: 'ELF_TRUNCATED' });
+    assert.throws(() => reader.u64(3), { code: 'ELF_TRUNCATED' });
+    assert.throws(() => reader.u8(-1), { code: 'ELF_TRUNCATED' });
+    assert.throws(() => reader.u32(Number.MAX_SAFE_INTEGER), { code: 'ELF_TRUNCATED' });
+    assert.throws(() => reader.bytes(0, 11, 'x'), { code: 'ELF_TRUNCATED' });
+    assert.throws(() => reader.bytes(0.5, 1, 'x'), { code: 'ELF_TRUNCATED' });
     assert.equal(reader.bytes(2, 8, 'x').length, 8);
     assert.deepEqual([...reader.bytesPartial(8, 100)], [9, 10]);
     assert.equal(reader.contains(2, 8), true);
@@ -57,7 +52,7 @@ describe('ByteReader', () => {
 
   it('throws ELF_TRUNCATED when the source returns fewer bytes than its size promised', () => {
     const shrinking = { size: 10, read: (offset: number, length: number) => GOLDEN.subarray(offset, Math.min(offset + length, 6)) };
-    throwsCode(() => new ByteReader(shrinking).u32(4), 'ELF_TRUNCATED');
+    assert.throws(() => new ByteReader(shrinking).u32(4), { code: 'ELF_TRUNCATED' });
   });
 
   it('reads C strings with a maximum length', () => {
@@ -81,14 +76,72 @@ describe('FieldView and conversions', () => {
     const view = new FieldView(GOLDEN.subarray(2), 'big', 'test');
     assert.equal(view.u16(0), 0x0304);
     assert.equal(view.u64(0), 0x030405060708090an);
-    throwsCode(() => view.u32(6), 'ELF_TRUNCATED');
+    assert.throws(() => view.u32(6), { code: 'ELF_TRUNCATED' });
   });
 
   it('converts offsets and sizes checked', () => {
     assert.equal(toFileOffset(10n, 10, 'x'), 10);
-    throwsCode(() => toFileOffset(11n, 10, 'x'), 'ELF_TRUNCATED');
-    throwsCode(() => toFileOffset(0xffffffffffffffffn, 10, 'x'), 'ELF_TRUNCATED');
+    assert.throws(() => toFileOffset(11n, 10, 'x'), { code: 'ELF_TRUNCATED' });
+    assert.throws(() => toFileOffset(0xffffffffffffffffn, 10, 'x'), { code: 'ELF_TRUNCATED' });
     assert.equal(toSafeNumber(2n ** 53n - 1n, 'x'), Number.MAX_SAFE_INTEGER);
-    throwsCode(() => toSafeNumber(2n ** 53n, 'x'), 'ELF_MALFORMED');
+    assert.throws(() => toSafeNumber(2n ** 53n, 'x'), { code: 'ELF_MALFORMED' });
+  });
+});
+
+describe('pagedSource', () => {
+  const data = Uint8Array.from({ length: 40 }, (_, index) => index);
+  function source(options: { shrinkTo?: number; directAbove?: number } = {}): { read: (offset: number, length: number) => Uint8Array; pages: number[]; direct: number[][] } {
+    const pages: number[] = [];
+    const direct: number[][] = [];
+    const end = options.shrinkTo ?? data.length;
+    const paged = pagedSource(data.length, 8, (index) => {
+      pages.push(index);
+      return data.subarray(index * 8, Math.min(end, index * 8 + 8));
+    }, options.directAbove === undefined ? undefined : {
+      above: options.directAbove,
+      read: (offset, length) => {
+        direct.push([offset, length]);
+        return data.subarray(offset, offset + length);
+      },
+    });
+    return { read: (offset, length) => paged.read(offset, length), pages, direct };
+  }
+
+  it('reads inside one page as a view of that page', () => {
+    const s = source();
+    const got = s.read(9, 3);
+    assert.deepEqual([...got], [9, 10, 11]);
+    assert.equal(got.buffer, data.buffer, 'a view, not a copy');
+    assert.deepEqual(s.pages, [1]);
+  });
+
+  it('copies reads across pages, in order, clipped at the end', () => {
+    const s = source();
+    assert.deepEqual([...s.read(6, 12)], [6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]);
+    assert.deepEqual(s.pages, [0, 1, 2]);
+    assert.deepEqual([...s.read(36, 10)], [36, 37, 38, 39]);
+  });
+
+  it('hands long reads to the direct reader instead of paging', () => {
+    const s = source({ directAbove: 10 });
+    assert.deepEqual([...s.read(2, 20)], [...data.subarray(2, 22)]);
+    assert.deepEqual(s.direct, [[2, 20]]);
+    assert.deepEqual(s.pages, []);
+    s.read(2, 9); // across two pages but not above the threshold: paged
+    assert.deepEqual(s.pages, [0, 1]);
+  });
+
+  it('stops at a short page (the file shrank) and returns what it has', () => {
+    const s = source({ shrinkTo: 12 });
+    assert.deepEqual([...s.read(4, 20)], [4, 5, 6, 7, 8, 9, 10, 11]);
+    assert.deepEqual(s.pages, [0, 1]);
+  });
+
+  it('returns nothing for empty, negative, unsafe or past-the-end ranges', () => {
+    const s = source();
+    for (const [offset, length] of [[0, 0], [-1, 4], [40, 1], [Number.MAX_SAFE_INTEGER + 1, 1], [0, -3]] as const) {
+      assert.equal(s.read(offset, length).length, 0, `${offset}+${length}`);
+    }
+    assert.deepEqual(s.pages, []);
   });
 });

@@ -137,3 +137,9 @@ test('the default suite is Debian stable (trixie), bookworm for ports trixie dro
   assert.equal(defaultSuiteFor('mipsel'), 'bookworm');
   assert.equal(canonicalSuite('stable'), 'trixie');
 });
+
+test('resolveTargetArch: linux/arm/v5 and v6 name the armel port, linux/arm/v7 armhf', () => {
+  assert.equal(resolveTargetArch('linux/arm/v5').debianArch, 'armel');
+  assert.equal(resolveTargetArch('linux/arm/v6').debianArch, 'armel');
+  assert.equal(resolveTargetArch('linux/arm/v7').debianArch, 'armhf');
+});

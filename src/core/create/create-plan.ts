@@ -8,10 +8,9 @@
 // (foreign + second stage), it bind-mounts device nodes when mknod is refused
 // (it is, in a user namespace), and it reads /proc/sys/fs/binfmt_misc to see
 // that our F entry makes copying qemu into the root unnecessary.
-import { resolveArch } from '../arch/arch.ts';
+import { debianPortFor, resolveArch } from '../arch/arch.ts';
 import type { Architecture } from '../arch/arch.ts';
-import { formatRegisterString } from '../binfmt/rule.ts';
-import { NO_FLAGS } from '../binfmt/entry.ts';
+import { ownRegisterString } from '../binfmt/own-entries.ts';
 import { CrossrootError, UsageError } from '../errors.ts';
 
 /** Debian releases crossroot knows, oldest first, with the ports each one has. */
@@ -105,15 +104,14 @@ export interface TargetArch {
 }
 
 /**
- * The architecture a user named, with its Debian port: a Debian name picks
- * itself (armel), any other spelling the first Debian port of the catalog
- * entry (arm -> armhf). Throws UNKNOWN_ARCH when Debian has no port.
+ * The architecture a user named, with its Debian port (debianPortFor: armel
+ * for armel and ARMv5/v6 spellings such as linux/arm/v5, armhf for other ARM
+ * names). Throws UNKNOWN_ARCH when Debian has no port.
  */
 export function resolveTargetArch(name: string): TargetArch {
   const arch = resolveArch(name);
-  const typed = name.trim().toLowerCase();
-  const debianArch = arch.debian.find((candidate) => candidate === typed) ?? arch.debian[0];
-  if (debianArch === undefined) {
+  const debianArch = debianPortFor(name);
+  if (debianArch === null) {
     throw new CrossrootError('UNKNOWN_ARCH', `create root: architecture '${arch.name}' has no Debian port`, {
       hint: `Debian ports: ${[...new Set(DEBIAN_SUITES.flatMap((entry) => entry.archs))].sort().join(', ')}`,
     });
@@ -131,9 +129,9 @@ export function canonicalSuite(suite: string): string {
  * Checks that the suite name is plausible and has the port. Unknown suites
  * (Ubuntu's, future ones) pass: the archive is the judge.
  */
-export function checkSuite(suite: string, debianArch: string): void {
+export function checkSuite(suite: string, debianArch: string, typed = suite): void {
   if (!/^[a-z][a-z0-9.-]*$/.test(suite)) {
-    throw new UsageError(`parse option '--suite': '${suite}' is not a suite name`, { hint: `use a codename such as '${DEFAULT_SUITE}' or 'trixie'` });
+    throw new UsageError(`parse option '--suite': '${typed}' is not a suite name`, { hint: `use a Debian codename such as '${DEFAULT_SUITE}' or 'sid'` });
   }
   const known = DEBIAN_SUITES.find((entry) => entry.suite === suite);
   if (known !== undefined && !(known.archs as readonly string[]).includes(debianArch)) {
@@ -172,10 +170,7 @@ export function binfmtEntryName(arch: Architecture): string {
  * credentials, which implies O).
  */
 export function privateRegisterString(arch: Architecture, emulatorPath: string): string {
-  return formatRegisterString({
-    type: 'magic', name: binfmtEntryName(arch), enabled: true, interpreter: emulatorPath,
-    flags: { ...NO_FLAGS, P: true, O: true, C: true, F: true }, offset: 0, magic: arch.magic, mask: arch.mask,
-  });
+  return ownRegisterString(arch, emulatorPath, { P: true, O: true, C: true, F: true }, binfmtEntryName(arch));
 }
 
 /** Where the static emulator for `arch` lives on a Debian host. */

@@ -17,7 +17,7 @@
 // emulator (bind and copy modes) are `temporary` and removed when the run ends.
 import type { Architecture } from '../arch/arch.ts';
 import type { BinfmtEntry } from '../binfmt/entry.ts';
-import { formatRegisterString } from '../binfmt/rule.ts';
+import { ownRegisterString } from '../binfmt/own-entries.ts';
 import { CrossrootError } from '../errors.ts';
 import { resolveInRoot } from '../root/root-path.ts';
 import type { RootReadlink } from '../root/root-path.ts';
@@ -60,28 +60,14 @@ export interface EmulationDecision {
   readonly interpreterInRoot: string | null;
 }
 
-/** Entry name crossroot registers in its private instances. */
-export function privateEntryName(arch: Pick<Architecture, 'name'>): string {
-  return `crossroot-${arch.name}`;
-}
-
 /** `/usr/bin/qemu-aarch64-static`: where the bind and copy modes put the emulator when no host entry says otherwise. */
 export function conventionalInterpreter(arch: Pick<Architecture, 'emulator'>): string {
   return `/usr/bin/${arch.emulator}-static`;
 }
 
 function registerString(arch: Architecture, interpreter: string, fixBinary: boolean, preserveArgv0: boolean): string {
-  return formatRegisterString({
-    type: 'magic',
-    name: privateEntryName(arch),
-    enabled: true,
-    offset: 0,
-    magic: arch.magic,
-    mask: arch.mask,
-    interpreter,
-    // C (credentials from the binary, so sudo and su work) implies O.
-    flags: { P: preserveArgv0, O: true, C: true, F: fixBinary },
-  });
+  // C (credentials from the binary, so sudo and su work) implies O.
+  return ownRegisterString(arch, interpreter, { P: preserveArgv0, O: true, C: true, F: fixBinary });
 }
 
 const INSTALL_HINT = "install static emulators: 'apt-get install qemu-user-static'; 'crossroot doctor' shows what is missing";

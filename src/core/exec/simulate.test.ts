@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BinfmtEntry, BinfmtFlags } from '../binfmt/entry.ts';
 import type { ElfFacts, ExecWorld, FileLookup } from './simulate.ts';
-import { simulateExec } from './simulate.ts';
+import { qemuTargetOf, simulateExec } from './simulate.ts';
 
 const bytes = (text: string): Uint8Array => Uint8Array.from(text, (char) => char.charCodeAt(0));
 
@@ -311,5 +311,72 @@ describe('simulateExec: scripts', () => {
     const p = simulateExec({ path: '/s', argv: ['s'] }, world({ '/s': { head: '#!/nope\n' } }));
     assert.equal(p.errno, 'ENOENT');
     assert.deepEqual(codes(p), ['INTERPRETER_MISSING']);
+  });
+});
+
+describe('qemuTargetOf', () => {
+  it('names the QEMU target of an ELF for advice, null for an unknown machine', () => {
+    assert.equal(qemuTargetOf({ class: 64, endian: 'little', machine: AARCH64 }), 'aarch64');
+    assert.equal(qemuTargetOf({ class: 64, endian: 'big', machine: AARCH64 }), 'aarch64_be');
+    assert.equal(qemuTargetOf({ class: 32, endian: 'little', machine: 40, flags: 0x05000400 }), 'arm');
+    assert.equal(qemuTargetOf({ class: 64, endian: 'little', machine: 0x7777 }), null);
+  });
+});
+
+describe('simulateExec: the program an emulator runs (QEMU loads its PT_INTERP)', () => {
+  const LOADER = '/lib/ld-linux-aarch64.so.1';
+  const program = aarch64({ type: 3, interpreter: LOADER, needed: ['libc.so.6'] });
+  /** A world whose emulator view is `emulatedFiles` under `prefix` (null: the plain lookups). */
+  function emulatedWorld(emulatedFiles: Record<string, FileSpec>, options: { root?: string; prefix?: string | null } = {}): ExecWorld {
+    const base = world({ '/x/bash': program }, [qemuEntry('F')], { hostFiles: STATIC_QEMU, ...(options.root === undefined ? {} : { root: options.root }) });
+    const inner = world(emulatedFiles);
+    return { ...base, emulated: { prefix: options.prefix ?? null, lookup: inner.lookup, findLibrary: (name) => emulatedFiles[`/lib/aarch64-linux-gnu/${name}`] !== undefined } };
+  }
+
+  it('a dynamic arm64 program outside any root: the exec succeeds, the program cannot start', () => {
+    const p = simulateExec({ path: '/x/bash', argv: ['bash'] }, emulatedWorld({}));
+    assert.equal(p.ok, true, 'the kernel runs the emulator');
+    assert.equal(p.starts, false);
+    assert.deepEqual(codes(p), ['EMULATED_LOADER_MISSING']);
+    const problem = p.problems[0];
+    assert.equal(problem?.severity, 'error');
+    assert.match(problem?.message ?? '', /'\/lib\/ld-linux-aarch64\.so\.1' does not exist on the host/);
+    assert.match(problem?.fix ?? '', /crossroot run --arch aarch64 -- \/x\/bash/);
+    assert.match(problem?.fix ?? '', /--root/);
+    assert.deepEqual(p.emulated, {
+      file: '/x/bash', entry: 'qemu-aarch64', emulator: '/usr/bin/qemu-aarch64-static', prefix: null, loader: LOADER, loaderRealPath: null,
+    });
+  });
+
+  it('inside a root, the fix is to install the C library there; the prefix is named', () => {
+    const p = simulateExec({ path: '/x/bash', argv: ['bash'] }, emulatedWorld({}, { root: '/srv/r', prefix: '/gnemul' }));
+    assert.equal(p.starts, false);
+    assert.match(p.problems.find((item) => item.code === 'EMULATED_LOADER_MISSING')?.message ?? '', /under the emulator's prefix '\/gnemul' or inside the root '\/srv\/r'/);
+    assert.match(p.problems.find((item) => item.code === 'EMULATED_LOADER_MISSING')?.fix ?? '', /C library of aarch64 \(libc6\) inside the root/);
+  });
+
+  it('the loader and libc where QEMU looks: the program starts', () => {
+    const files = { [LOADER]: aarch64({ type: 3 }), '/lib/aarch64-linux-gnu/libc.so.6': aarch64({ type: 3 }) };
+    const p = simulateExec({ path: '/x/bash', argv: ['bash'] }, emulatedWorld(files));
+    assert.equal(p.starts, true);
+    assert.deepEqual(codes(p), []);
+    assert.equal(p.emulated?.loaderRealPath, LOADER);
+  });
+
+  it('a loader of another machine is EMULATED_LOADER_BAD; a missing library a warning', () => {
+    assert.deepEqual(codes(simulateExec({ path: '/x/bash', argv: ['bash'] }, emulatedWorld({ [LOADER]: elf(X86_64, { type: 3 }) }))), ['EMULATED_LOADER_BAD']);
+    const noLibc = simulateExec({ path: '/x/bash', argv: ['bash'] }, emulatedWorld({ [LOADER]: aarch64({ type: 3 }) }));
+    assert.equal(noLibc.starts, true);
+    assert.deepEqual(codes(noLibc), ['EMULATED_LIBRARY_MISSING']);
+  });
+
+  it('static programs, and worlds without an emulator view, are not followed', () => {
+    const staticWorld = { ...emulatedWorld({}), lookup: world({ '/x/bash': aarch64() }).lookup };
+    const p = simulateExec({ path: '/x/bash', argv: ['bash'] }, staticWorld);
+    assert.equal(p.starts, true);
+    assert.equal(p.emulated?.loader, null);
+    const plain = simulateExec({ path: '/x/bash', argv: ['bash'] }, world({ '/x/bash': program }, [qemuEntry('F')], { hostFiles: STATIC_QEMU }));
+    assert.equal(plain.starts, true);
+    assert.equal(plain.emulated, null);
   });
 });

@@ -15,6 +15,7 @@
 // (e_flags, OS ABI, load address), so `readelf -h`, `file` and the
 // architecture catalog classify a probe like a real program.
 
+import { EHDR, ET, EV_CURRENT, PF, PHDR, PT, writeIdent, writeStruct } from '../elf/layout.ts';
 import { CrossrootError, UsageError } from '../errors.ts';
 
 /** Where and how the status goes into the code: OR-ed into an instruction field. */
@@ -422,11 +423,6 @@ export function probeExpectation(exitStatus: number): number {
   return exitStatus & 0xff;
 }
 
-const ET_EXEC = 2;
-const EV_CURRENT = 1;
-const PT_LOAD = 1;
-const PF_X = 1;
-const PF_R = 4;
 /** Segment alignment: a multiple of every target's page size (up to 64 KiB: ppc64, loongarch, aarch64). */
 const SEGMENT_ALIGN = 0x10000; // so every load address (and p_vaddr) is a multiple of it, i386 included
 const PPC64_DESCRIPTOR_SIZE = 24;
@@ -444,8 +440,8 @@ export interface ProbeLayout {
 
 /** Where everything goes in the file of `spec` (pure arithmetic, no bytes). */
 export function probeLayout(spec: ProbeSpec): ProbeLayout {
-  const ehdrSize = spec.bits === 64 ? 64 : 52;
-  const phdrSize = spec.bits === 64 ? 56 : 32;
+  const ehdrSize = EHDR[spec.bits].size;
+  const phdrSize = PHDR[spec.bits].size;
   const phdrOffset = ehdrSize;
   const afterHeaders = phdrOffset + phdrSize; // 84 or 120: both 4-aligned, 120 is 8-aligned
   const descriptorOffset = spec.functionDescriptor ? afterHeaders : null;
@@ -488,57 +484,30 @@ export function buildProbeElf(arch: string, exitStatus: number): Uint8Array {
   const file = new Uint8Array(layout.fileSize);
   const view = new DataView(file.buffer, 0, layout.fileSize);
   const little = spec.endian === 'little';
-  const is64 = spec.bits === 64;
 
-  // e_ident
-  file.set([0x7f, 0x45, 0x4c, 0x46], 0);
-  file[4] = is64 ? 2 : 1; // EI_CLASS
-  file[5] = little ? 1 : 2; // EI_DATA
-  file[6] = EV_CURRENT; // EI_VERSION
-  file[7] = spec.osAbi; // EI_OSABI; EI_ABIVERSION and padding stay 0
-
-  view.setUint16(16, ET_EXEC, little);
-  view.setUint16(18, spec.machine, little);
-  view.setUint32(20, EV_CURRENT, little);
-  if (is64) {
-    view.setBigUint64(24, BigInt(layout.entry), little); // e_entry
-    view.setBigUint64(32, BigInt(layout.phdrOffset), little); // e_phoff
-    view.setBigUint64(40, 0n, little); // e_shoff
-    view.setUint32(48, spec.flags >>> 0, little);
-    view.setUint16(52, layout.ehdrSize, little);
-    view.setUint16(54, layout.phdrSize, little); // e_phentsize
-    view.setUint16(56, 1, little); // e_phnum
-    // e_shentsize, e_shnum, e_shstrndx: 0 (no section headers)
-  } else {
-    view.setUint32(24, layout.entry, little);
-    view.setUint32(28, layout.phdrOffset, little);
-    view.setUint32(32, 0, little);
-    view.setUint32(36, spec.flags >>> 0, little);
-    view.setUint16(40, layout.ehdrSize, little);
-    view.setUint16(42, layout.phdrSize, little);
-    view.setUint16(44, 1, little);
-  }
-
-  const ph = layout.phdrOffset;
-  if (is64) {
-    view.setUint32(ph, PT_LOAD, little);
-    view.setUint32(ph + 4, PF_R | PF_X, little);
-    view.setBigUint64(ph + 8, 0n, little); // p_offset
-    view.setBigUint64(ph + 16, BigInt(spec.loadAddress), little); // p_vaddr
-    view.setBigUint64(ph + 24, BigInt(spec.loadAddress), little); // p_paddr
-    view.setBigUint64(ph + 32, BigInt(layout.fileSize), little); // p_filesz
-    view.setBigUint64(ph + 40, BigInt(layout.fileSize), little); // p_memsz
-    view.setBigUint64(ph + 48, BigInt(SEGMENT_ALIGN), little);
-  } else {
-    view.setUint32(ph, PT_LOAD, little);
-    view.setUint32(ph + 4, 0, little); // p_offset
-    view.setUint32(ph + 8, spec.loadAddress, little);
-    view.setUint32(ph + 12, spec.loadAddress, little);
-    view.setUint32(ph + 16, layout.fileSize, little);
-    view.setUint32(ph + 20, layout.fileSize, little);
-    view.setUint32(ph + 24, PF_R | PF_X, little);
-    view.setUint32(ph + 28, SEGMENT_ALIGN, little);
-  }
+  writeIdent(file, { bits: spec.bits, endian: spec.endian, osabi: spec.osAbi });
+  writeStruct(view, 0, EHDR[spec.bits], {
+    type: ET.EXEC,
+    machine: spec.machine,
+    version: EV_CURRENT,
+    entry: layout.entry,
+    phoff: layout.phdrOffset,
+    shoff: 0, // no section headers: e_shentsize, e_shnum, e_shstrndx stay 0
+    flags: spec.flags,
+    ehsize: layout.ehdrSize,
+    phentsize: layout.phdrSize,
+    phnum: 1,
+  }, little);
+  writeStruct(view, layout.phdrOffset, PHDR[spec.bits], {
+    type: PT.LOAD,
+    flags: PF.R | PF.X,
+    offset: 0,
+    vaddr: spec.loadAddress,
+    paddr: spec.loadAddress,
+    filesz: layout.fileSize,
+    memsz: layout.fileSize,
+    align: SEGMENT_ALIGN,
+  }, little);
 
   if (layout.descriptorOffset !== null) {
     // { entry point, TOC (unused), environment (unused) }

@@ -10,7 +10,7 @@ import { acceleratedArch, planAcceleration, toolsRootPackages, NATIVE_RUNTIME } 
 import type { AcceleratePlan, EntryKind, PackageOwner, ToolsCandidate, TreeFacts } from '../../core/accelerate/accelerate-plan.ts';
 import { dpkgListNames, isToolchainPackage, parseDpkgList, parseDpkgStatus } from '../../core/root/dpkg-status.ts';
 import { resolveHostPathInRoot, rootReadlink } from '../fs/root-fs.ts';
-import { runProcess } from '../process/process.ts';
+import { ProcessError, runProcess } from '../process/process.ts';
 
 function kindOf(hostPath: string): EntryKind | null {
   try {
@@ -138,8 +138,10 @@ export async function ensureToolsRoot(suite: string, triplet: string, gccMajor: 
   const result = await runProcess(argv, { timeoutMs: 30 * 60 * 1000 });
   if (result.exitCode !== 0) {
     rmSync(partial, { recursive: true, force: true });
-    const last = result.stderr.trim().split('\n').filter((line) => line.startsWith('E:')).at(-1) ?? result.stderr.trim().split('\n').at(-1) ?? '';
-    throw new CrossrootError('TOOLS_ROOT', `create tools root '${dir}': mmdebstrap exited '${String(result.exitCode)}': ${last}`, {
+    throw new ProcessError(result, {
+      code: 'TOOLS_ROOT',
+      program: 'mmdebstrap',
+      action: `create tools root '${dir}'`,
       hint: `check that suite '${suite}' has the packages ${packages.join(', ')} for amd64, and that the mirror is reachable`,
     });
   }

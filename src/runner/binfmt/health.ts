@@ -265,6 +265,8 @@ export interface UnmountedStatus {
   readonly path: string;
   readonly namespace: NamespaceInfo;
   readonly hint: string;
+  /** The emulators on disk are there whether or not binfmt_misc is mounted (versions not read). */
+  readonly emulators: readonly EmulatorReport[];
 }
 
 export type StatusReport = MountedStatus | UnmountedStatus;
@@ -319,11 +321,22 @@ function emulatorFor(interpreter: string, candidates: readonly Emulator[]): Emul
   return candidates.find((candidate) => candidate.path === interpreter || (real !== null && candidate.realPath === real));
 }
 
+/** Candidates come ranked (static first): the first per architecture is findEmulators()'s choice. */
+function preferredEmulators(candidates: readonly Emulator[]): Emulator[] {
+  const preferred = new Map<ArchName, Emulator>();
+  for (const candidate of candidates) if (!preferred.has(candidate.arch)) preferred.set(candidate.arch, candidate);
+  return [...preferred.values()];
+}
+
 /** Everything `binfmt status` reports, probes included unless `probe: false`. */
 export async function collectStatus(options: StatusOptions = {}): Promise<StatusReport> {
   const dir = options.binfmtDir ?? DEFAULT_BINFMT_DIR;
   const namespace = detectNamespace(dir);
-  if (!isBinfmtDir(dir)) return { mounted: false, path: dir, namespace, hint: mountHint(dir) };
+  if (!isBinfmtDir(dir)) {
+    const emulators = preferredEmulators(findEmulatorCandidates())
+      .map((emulator) => ({ arch: emulator.arch, path: emulator.path, static: emulator.static, version: null }));
+    return { mounted: false, path: dir, namespace, hint: mountHint(dir), emulators };
+  }
   const instance = readInstance(dir);
   const probeArches = options.probeArches ?? ARCHITECTURES.map((arch) => arch.name);
   // Probes first: they run in child processes while the rest is gathered here.
@@ -333,9 +346,7 @@ export async function collectStatus(options: StatusOptions = {}): Promise<Status
 
   // One discovery: candidates come ranked (static first), so the first per architecture is findEmulators()'s choice.
   const candidates = findEmulatorCandidates();
-  const preferred = new Map<ArchName, Emulator>();
-  for (const candidate of candidates) if (!preferred.has(candidate.arch)) preferred.set(candidate.arch, candidate);
-  const emulators = [...preferred.values()];
+  const emulators = preferredEmulators(candidates);
   const interpreterNames = [...new Set(instance.entries.map((entry) => entry.interpreter))];
   // Versions (read from the files; a spawn only where a file has no QEMU banner) beside the probes.
   const versionsWanted = options.versions ?? true;

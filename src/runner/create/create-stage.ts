@@ -17,7 +17,8 @@
 // Input (stdin, JSON): StageInput. Output: the commands' output on stderr, one
 // JSON StageReport line on stdout. Exit status: 0, or the failing command's.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { runProcess } from '../process/process.ts';
+import { jsonLine } from '../process/json-lines.ts';
+import { ProcessError, describeEnd, runProcess } from '../process/process.ts';
 
 export interface StageInput {
   /** Where to mount the private binfmt_misc instance (normally /proc/sys/fs/binfmt_misc). */
@@ -51,7 +52,7 @@ async function mount(argv: readonly string[], env: Readonly<Record<string, strin
   // Children of this process are exec'd after the id map exists, so they hold
   // full capabilities in the namespace (we, exec'd before it, may not).
   const result = await runProcess(['mount', ...argv], { env });
-  return result.exitCode === 0 ? null : `mount ${argv.join(' ')}: ${result.stderr.trim() || `exit ${String(result.exitCode)}`}`;
+  return result.exitCode === 0 ? null : new ProcessError(result, { code: 'CREATE_FAILED', action: `mount ${argv.join(' ')}` }).message;
 }
 
 async function main(): Promise<StageReport> {
@@ -82,12 +83,12 @@ async function main(): Promise<StageReport> {
       onOutput: (_stream, chunk) => { process.stderr.write(chunk); },
     });
     if (result.exitCode !== 0) {
-      return { ok: false, failed: index, exitCode: result.exitCode, message: `'${argv[0] ?? ''}' exited with status '${String(result.exitCode ?? result.signal)}'` };
+      return { ok: false, failed: index, exitCode: result.exitCode, message: `'${argv[0] ?? ''}' ${describeEnd(result)}` };
     }
   }
   return { ok: true, failed: null, exitCode: 0, message: null };
 }
 
 const report = await main();
-process.stdout.write(`${JSON.stringify(report)}\n`);
+process.stdout.write(jsonLine(report));
 process.exitCode = report.ok ? 0 : (report.exitCode !== null && report.exitCode > 0 ? report.exitCode : 1);

@@ -16,7 +16,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
-import { runProcess } from '../process/process.ts';
+import { checkResult, nodeScriptArgv, runChecked, runProcess } from '../process/process.ts';
+import { LineSplitter, lastJsonLine } from '../process/json-lines.ts';
 import { CrossrootError, UsageError } from '../../core/errors.ts';
 import {
   DEFAULT_MIRROR, DEFAULT_SUITE, DEFAULT_VARIANT, INITIAL_PROGRESS, MARKER_DIR, MARKER_FILE, PARTIAL_INFIX,
@@ -184,23 +185,6 @@ function countDebs(dir: string): Set<string> {
   }
 }
 
-/** argv that runs a sibling module as a node script (from source under tsx, or from dist). */
-function nodeScript(moduleName: string): string[] {
-  const here = new URL(import.meta.url).pathname;
-  const script = here.replace(/create\.(ts|js)$/, `${moduleName}.$1`);
-  // Keep loader flags (--import tsx) only: the test runner's own flags must not reach the child.
-  const flags: string[] = [];
-  const exec = process.execArgv;
-  for (let i = 0; i < exec.length; i++) {
-    const flag = exec[i] ?? '';
-    if ((flag === '--import' || flag === '--loader' || flag === '--require') && exec[i + 1] !== undefined) {
-      flags.push(flag, exec[i + 1] ?? '');
-      i++;
-    } else if (/^--(import|loader|require)=/.test(flag)) flags.push(flag);
-  }
-  return [process.execPath, ...flags, script];
-}
-
 /** Lines of /etc/subuid or /etc/subgid for `user`: the first range. */
 export function subordinateRange(file: string, user: string, uid: number): { start: number; count: number } | null {
   let text: string;
@@ -254,8 +238,7 @@ async function writeIdMaps(pid: number, maps: IdMaps): Promise<void> {
   }
   const asArgs = (map: string): string[] => map.split('\n').flatMap((line) => line.trim().split(/\s+/));
   for (const [tool, map] of [['newuidmap', maps.uid], ['newgidmap', maps.gid]] as const) {
-    const result = await runProcess([tool, String(pid), ...asArgs(map)]);
-    if (result.exitCode !== 0) throw new CrossrootError('CREATE_FAILED', `create root: ${tool} failed: ${result.stderr.trim()}`, { hint: 'install uidmap and check /etc/subuid' });
+    await runChecked([tool, String(pid), ...asArgs(map)], { code: 'CREATE_FAILED', action: `create root: map ids with ${tool}`, hint: 'install uidmap and check /etc/subuid' });
   }
 }
 
@@ -294,13 +277,13 @@ export async function runInBuildNamespace(
 ): Promise<NamespaceRun> {
   const maps = namespaceIdMaps();
   const input: StageInput = { ...stage, binfmtDir: '/proc/sys/fs/binfmt_misc', env: stageEnv() };
-  let pending = '';
+  const lines = new LineSplitter();
   const tail: string[] = [];
   let mapError: unknown = null;
   const result = await runProcess([
     'setpriv', '--pdeathsig', 'KILL', '--',
     'unshare', '--user', '--mount', '--pid', '--fork', '--kill-child=SIGKILL', '--propagation', 'private', '--',
-    ...nodeScript('create-stage'),
+    ...nodeScriptArgv(import.meta.url, 'create-stage'),
   ], {
     input: JSON.stringify(input),
     env: { ...stageEnv() },
@@ -313,10 +296,7 @@ export async function runInBuildNamespace(
     },
     onOutput: (stream, chunk) => {
       if (stream !== 'stderr') return;
-      pending += chunk;
-      const lines = pending.split(/\r?\n|\r/);
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
+      for (const line of lines.push(chunk)) {
         tail.push(line);
         if (tail.length > 400) tail.shift();
         hooks.onLine?.(line);
@@ -324,11 +304,10 @@ export async function runInBuildNamespace(
     },
   });
   if (mapError !== null) throw mapError;
-  if (pending !== '') tail.push(pending);
-  let report: StageReport | null = null;
-  try {
-    report = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '') as StageReport;
-  } catch { /* killed before reporting */ }
+  const last = lines.end();
+  if (last !== null) tail.push(last);
+  // undefined when killed before reporting
+  const report = (lastJsonLine(result.stdout) ?? null) as StageReport | null;
   return { ok: result.exitCode === 0 && report?.ok === true, report, output: tail.join('\n'), signal: result.signal };
 }
 
@@ -430,7 +409,7 @@ export async function createRoot(options: CreateOptions): Promise<CreateResult> 
   if (options.arch === undefined) throw new UsageError("create root: '--arch' is required", { hint: "e.g. 'crossroot create DIR --arch arm64'" });
   const target = resolveTargetArch(options.arch);
   const suite = canonicalSuite(options.suite ?? DEFAULT_SUITE);
-  checkSuite(suite, target.debianArch);
+  checkSuite(suite, target.debianArch, options.suite);
   const variant = options.variant ?? DEFAULT_VARIANT;
   if (!isVariant(variant)) throw new UsageError(`parse option '--variant': '${variant}' is not a variant`, { hint: "use 'minbase', 'buildd', 'apt', 'required', 'important' or 'standard'" });
   const includes = [...(options.includes ?? [])];
@@ -654,22 +633,29 @@ export async function extractRootTarball(file: string, dest: string): Promise<vo
     },
   });
   if (compression === 'gzip' || compression === 'none') {
-    await pipeline(createReadStream(file), extractor);
+    await pipeline(createReadStream(file), extractor).catch((error: unknown) => { throw notAnArchive(file, error); });
   } else {
     const argv = { xz: ['xz', '-dc', '--', file], zstd: ['zstd', '-dcq', '--', file], bzip2: ['bzip2', '-dc', '--', file] }[compression];
     const through = new PassThrough();
-    const extracted = pipeline(through, extractor);
+    const extracted = pipeline(through, extractor).catch((error: unknown) => { throw notAnArchive(file, error); });
     const result = await runProcess(argv, { stdoutSink: through });
     await extracted;
-    if (result.exitCode !== 0) {
-      throw new CrossrootError('CREATE_FAILED', `import '${file}': ${argv[0] ?? ''} failed: ${result.stderr.trim() || `exit ${String(result.exitCode)}`}`);
-    }
+    checkResult(result, { code: 'CREATE_FAILED', action: `import '${file}'` });
   }
   if (problems.length > 0) {
     throw new CrossrootError('UNSAFE_ARCHIVE', `import '${file}': ${problems[0] ?? ''}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, {
       hint: 'the archive tries to write outside the root; nothing was kept',
     });
   }
+}
+
+/** node-tar's "this is no tar" as crossroot's error; anything else unchanged. */
+function notAnArchive(file: string, error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code !== 'TAR_BAD_ARCHIVE' && code !== 'TAR_ABORT' && code !== 'Z_DATA_ERROR') return error;
+  return new CrossrootError('NOT_AN_ARCHIVE', `import '${file}': not a tar archive`, {
+    hint: 'give --from-tar a root filesystem tarball (.tar, .tar.gz, .tar.xz, .tar.zst)',
+  });
 }
 
 /** The architecture of the root's /bin/sh, resolved inside the root. */

@@ -21,7 +21,7 @@ import type { Stage2Step } from '../../core/enter/enter-plan.ts';
 import { fstabOf } from '../../core/enter/enter-plan.ts';
 import { CrossrootError, isCrossrootError } from '../../core/errors.ts';
 import { registerEntry } from '../../kernel/binfmt-write.ts';
-import { runProcess } from '../process/process.ts';
+import { runChecked } from '../process/process.ts';
 
 /** Something created in the root's own filesystem for this run only (stage 2 removes it at the end). */
 export interface TemporaryEntry {
@@ -63,13 +63,12 @@ async function mountBatch(pid: number, mounts: readonly MountStep[]): Promise<vo
   }
   try {
     writeSync(fd, fstabOf(mounts), 0);
-    const result = await runProcess(['nsenter', '--target', String(pid), '--user', '--mount', '--pid', '--', 'mount', '--all', '--fstab', '/dev/stdin'], { env: TOOL_ENV, stdinFd: fd });
-    if (result.exitCode !== 0) {
-      const detail = result.stderr.trim().split('\n').filter((line) => !line.includes('dmesg(1)')).map((line) => line.trim()).join('; ');
-      throw new CrossrootError('ENTER_FAILED', `mount the run's filesystems: ${detail || `mount exited ${String(result.exitCode)}`}`, {
-        hint: 'run crossroot doctor; inside containers /proc or /sys may be masked, which makes the kernel refuse new mounts',
-      });
-    }
+    await runChecked(['nsenter', '--target', String(pid), '--user', '--mount', '--pid', '--', 'mount', '--all', '--fstab', '/dev/stdin'], {
+      code: 'ENTER_FAILED',
+      program: 'mount',
+      action: "mount the run's filesystems",
+      hint: 'run crossroot doctor; inside containers /proc or /sys may be masked, which makes the kernel refuse new mounts',
+    }, { env: TOOL_ENV, stdinFd: fd });
   } finally {
     closeSync(fd);
   }

@@ -25,9 +25,11 @@
 // exits when the socket reaches EOF, which happens when crossroot dies, even
 // by SIGKILL (stage 2 then removes the run's temporary files first; a
 // parent-death signal on unshare would kill it before it could).
+import { checkCommandInRoot } from './command-lookup.ts';
+import type { EnterEvent } from './events.ts';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
-import { constants as osConstants, release, tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Architecture } from '../../core/arch/arch.ts';
@@ -40,6 +42,7 @@ import type { CreatedEntry } from '../../core/accelerate/accelerate-plan.ts';
 import { accelerationSteps, accelerationUnmounts, emulatedToolLines, substitutedToolLines, withCreatedEntries } from '../../core/accelerate/accelerate-plan.ts';
 import type { BindRequest, EmulationChoice, EmulationDecision, EmulationFacts, EnterPlan, PathKind, Stage2Step } from '../../core/enter/enter-plan.ts';
 import { chooseEmulation, defaultEnvironment, parseBindSpec, parseEnvAssignment, planEnter } from '../../core/enter/enter-plan.ts';
+import type { ErrorCode } from '../../core/errors.ts';
 import { CrossrootError, isCrossrootError } from '../../core/errors.ts';
 import type { ResolvedUser } from '../../core/users/passwd.ts';
 import { parseGroup, parsePasswd, resolveUser } from '../../core/users/passwd.ts';
@@ -49,7 +52,8 @@ import { QEMU_BINFMT_DIR, describeEmulator, emulatorFileNames, honoursPreserveAr
 import { withFileSource } from '../fs/file-source.ts';
 import { guessNativeArches } from '../host/native.ts';
 import type { RunningProcess } from '../process/process.ts';
-import { runProcess, startProcess } from '../process/process.ts';
+import { ProcessError, exitStatusOf, nodeScriptArgv, runChecked, startProcess } from '../process/process.ts';
+import { jsonLine, onJsonLines } from '../process/json-lines.ts';
 import { resolveHostPathInRoot, rootReadlink } from '../fs/root-fs.ts';
 import type { TemporaryEntry } from './enter-setup.ts';
 import { setUpRun } from './enter-setup.ts';
@@ -69,6 +73,8 @@ export interface EnterOptions {
   /** The root directory; undefined with `arch` means the managed root of that architecture. */
   readonly rootDir?: string | undefined;
   readonly arch?: string | undefined;
+  /** false: a managed root that does not exist yet is an error instead of being created. */
+  readonly createRoot?: boolean | undefined;
   readonly binds?: readonly string[];
   readonly workdir?: string | undefined;
   readonly env?: readonly string[];
@@ -91,8 +97,8 @@ export interface EnterOptions {
   readonly progress?: ((state: ProgressState, seconds: number) => void) | undefined;
   /** Called once the managed root exists (to clear a progress line). */
   readonly rootReady?: (() => void) | undefined;
-  /** Where warnings and --verbose diagnostics go. */
-  readonly stderr: (text: string) => void;
+  /** Receives warnings, notes and --verbose details (the CLI renders them on stderr). */
+  readonly onEvent: (event: EnterEvent) => void;
   /** The caller's environment (TERM, LANG) and cwd (relative --bind sources). */
   readonly hostEnv: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
@@ -317,12 +323,6 @@ async function emulationFacts(arch: Architecture, rootDir: string, native: boole
   };
 }
 
-function stage2Command(): string[] {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const script = fileURLToPath(new URL(fromSource ? './stage2.ts' : './stage2.js', import.meta.url));
-  return fromSource ? [process.execPath, '--import', import.meta.resolve('tsx'), script] : [process.execPath, script];
-}
-
 /** The signals crossroot passes to the command while it runs. */
 const RELAYED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 const KEYBOARD = new Set<string>(['SIGINT', 'SIGQUIT']);
@@ -411,25 +411,25 @@ function createdEntries(rootDir: string, steps: readonly Stage2Step[]): CreatedE
 async function prepareAcceleration(plan: EnterPlan, options: EnterOptions): Promise<{ plan: EnterPlan; acceleration: PreparedAcceleration | null }> {
   if (options.accelerate !== true) return { plan, acceleration: null };
   if (plan.emulation.mode === 'native') {
-    options.stderr(`crossroot: --accelerate: the root's ${plan.arch} programs run natively; nothing to accelerate\n`);
+    options.onEvent({ kind: 'note', message: `--accelerate: the root's ${plan.arch} programs run natively; nothing to accelerate` });
     return { plan, acceleration: null };
   }
   let facts: AccelerationFacts;
   try {
     facts = await planRootAcceleration(plan.rootDir, {
       ...(options.hostEnv['CROSSROOT_HOME'] === undefined ? {} : { home: options.hostEnv['CROSSROOT_HOME'] }),
-      log: (line) => options.stderr(`crossroot: ${line}\n`),
+      log: (line) => options.onEvent({ kind: 'note', message: line }),
       ...(resolveArch(plan.arch)?.debian[0] === undefined ? {} : { debianArch: resolveArch(plan.arch)?.debian[0] }),
     });
   } catch (error) {
     // No tools root (it could not be created: offline, not root, ...): the run goes on, emulated.
     const reason = error instanceof Error ? error.message : String(error);
-    options.stderr(`crossroot: accelerate: nothing accelerated: ${reason}\n`);
+    options.onEvent({ kind: 'note', message: `accelerate: nothing accelerated: ${reason}` });
     return { plan, acceleration: null };
   }
   const notes = emulatedToolLines(facts.plan);
   if (facts.plan.refused !== null || facts.plan.mounts.length === 0) {
-    if (options.icecream !== undefined) options.stderr('crossroot: icecream: not used: nothing is accelerated\n');
+    if (options.icecream !== undefined) options.onEvent({ kind: 'note', message: 'icecream: not used: nothing is accelerated' });
     return { plan, acceleration: { facts, scratchDir: null, unmounts: [], notes } };
   }
   const icecream = options.icecream === undefined ? null : await prepareRunIcecream(plan, facts, options);
@@ -449,7 +449,7 @@ async function prepareRunIcecream(plan: EnterPlan, facts: AccelerationFacts, opt
   const runDir = runMount?.op === 'mount' && runMount.target.startsWith(`${plan.rootDir}/`) ? runMount.target.slice(plan.rootDir.length) : null;
   const prepared = await prepareIcecream(facts, runDir, options.icecream, options.hostEnv['CROSSROOT_HOME']);
   if (typeof prepared !== 'string') return prepared;
-  options.stderr(`crossroot: icecream: not used: ${prepared}; compiling locally, accelerated\n`);
+  options.onEvent({ kind: 'note', message: `icecream: not used: ${prepared}; compiling locally, accelerated` });
   return null;
 }
 
@@ -459,7 +459,7 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
   let rootInput = options.rootDir;
   if (rootInput === undefined) {
     if (options.arch === undefined) throw new CrossrootError('USAGE', 'choose a root: give DIR or --arch ARCH');
-    const ensured = await ensureManagedRoot(options.arch, { progress: options.progress, env: options.hostEnv });
+    const ensured = await ensureManagedRoot(options.arch, { progress: options.progress, env: options.hostEnv, create: options.createRoot });
     rootInput = ensured.dir;
     options.rootReady?.();
   }
@@ -483,7 +483,7 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
   const detected = detectRootArch(rootDir);
   const requested = options.arch === undefined ? null : resolveArch(options.arch);
   if (detected !== null && requested !== null && detected.name !== requested.name) {
-    throw new CrossrootError('ENTER_FAILED', `enter root '${rootDir}': its programs are '${detected.name}', not '${requested.name}'`, {
+    throw new CrossrootError('ARCH_MISMATCH', `enter root '${rootDir}': its programs are '${detected.name}', not '${requested.name}'`, {
       hint: 'drop --arch, or give the root of that architecture',
     });
   }
@@ -547,6 +547,7 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
     env[name] = value;
   }
   const argv = options.argv ?? [userWithHome.shell, '-l'];
+  if (options.argv !== null && argv[0] !== undefined) checkCommandInRoot(rootDir, argv[0], workdir, env['PATH']);
   const mapping = idMapping(options.hostEnv);
   const hostFile = (path: string): string | null => {
     try {
@@ -590,25 +591,25 @@ function terminalOnStdin(): string | null {
   }
 }
 
-function describePlan(plan: EnterPlan, mapping: IdMapping, acceleration: PreparedAcceleration | null): string {
+function describePlan(plan: EnterPlan, mapping: IdMapping, acceleration: PreparedAcceleration | null): string[] {
   const lines = [
-    `crossroot: root '${plan.rootDir}' (${plan.arch})`,
-    `crossroot: emulation: ${plan.emulation.mode}: ${plan.emulation.reason}`,
-    `crossroot: user namespace: ${mapping.kind === 'identity' ? 'identity map (root)' : 'newuidmap/newgidmap with /etc/subuid and /etc/subgid'}`,
+    `root '${plan.rootDir}' (${plan.arch})`,
+    `emulation: ${plan.emulation.mode}: ${plan.emulation.reason}`,
+    `user namespace: ${mapping.kind === 'identity' ? 'identity map (root)' : 'newuidmap/newgidmap with /etc/subuid and /etc/subgid'}`,
   ];
   for (const step of plan.steps) {
-    if (step.op === 'mount') lines.push(`crossroot: mount ${step.what}: ${step.fstype === 'none' ? step.source : step.fstype} on ${step.target} (${step.options})`);
-    else if (step.op === 'register') lines.push(`crossroot: register ${step.text.split(':')[1] ?? ''} in the private binfmt_misc instance`);
-    else if (step.op !== 'symlink') lines.push(`crossroot: create ${step.op === 'mkdir' ? 'directory' : 'file'} ${step.path}${'temporary' in step && step.temporary ? ' (removed after the run)' : ''}`);
+    if (step.op === 'mount') lines.push(`mount ${step.what}: ${step.fstype === 'none' ? step.source : step.fstype} on ${step.target} (${step.options})`);
+    else if (step.op === 'register') lines.push(`register ${step.text.split(':')[1] ?? ''} in the private binfmt_misc instance`);
+    else if (step.op !== 'symlink') lines.push(`create ${step.op === 'mkdir' ? 'directory' : 'file'} ${step.path}${'temporary' in step && step.temporary ? ' (removed after the run)' : ''}`);
   }
   if (acceleration !== null) {
     const { facts } = acceleration;
-    lines.push(`crossroot: accelerate: native tools from ${facts.plan.sourceDir ?? facts.toolsRoot ?? 'nowhere'}${facts.plan.source === null ? '' : ` (${facts.plan.source})`}`);
-    for (const line of substitutedToolLines(facts.plan)) lines.push(`crossroot: accelerate: ${line}`);
+    lines.push(`accelerate: native tools from ${facts.plan.sourceDir ?? facts.toolsRoot ?? 'nowhere'}${facts.plan.source === null ? '' : ` (${facts.plan.source})`}`);
+    for (const line of substitutedToolLines(facts.plan)) lines.push(`accelerate: ${line}`);
   }
-  if (plan.personality !== null) lines.push(`crossroot: personality ${plan.personality}`);
-  lines.push(`crossroot: exec ${plan.exec.join(' ')}`);
-  return `${lines.join('\n')}\n`;
+  if (plan.personality !== null) lines.push(`personality ${plan.personality}`);
+  lines.push(`exec ${plan.exec.join(' ')}`);
+  return lines;
 }
 
 async function writeMaps(pid: number, mapping: IdMapping): Promise<void> {
@@ -618,17 +619,16 @@ async function writeMaps(pid: number, mapping: IdMapping): Promise<void> {
     return;
   }
   for (const [tool, args] of [['newuidmap', mapping.uidArgs], ['newgidmap', mapping.gidArgs]] as const) {
-    const result = await runProcess([tool, String(pid), ...args]);
-    if (result.exitCode !== 0) {
-      throw new CrossrootError('USERNS_BLOCKED', `map ids with ${tool}: ${result.stderr.trim() || `exit ${String(result.exitCode)}`}`, {
-        hint: 'install uidmap (newuidmap/newgidmap) and check the ranges in /etc/subuid and /etc/subgid',
-      });
-    }
+    await runChecked([tool, String(pid), ...args], {
+      code: 'USERNS_BLOCKED',
+      action: `map ids with ${tool}`,
+      hint: 'install uidmap (newuidmap/newgidmap) and check the ranges in /etc/subuid and /etc/subgid',
+    });
   }
 }
 
 function startStage2(): RunningProcess {
-  const argv = ['unshare', '--user', '--mount', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...stage2Command()];
+  const argv = ['unshare', '--user', '--mount', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...nodeScriptArgv(import.meta.url, 'stage2')];
   // From source, tsx caches compiled files in $TMPDIR/tsx-<uid>; stage 2 starts before its ids are
   // mapped (uid 65534), so keep that cache in the project's .cache rather than as a stray /tmp/tsx-65534.
   if (!import.meta.url.endsWith('.ts')) return startProcess(argv, { channels: 1 });
@@ -661,9 +661,9 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
     throw error;
   }
   const { plan, mapping, warnings, acceleration } = prepared;
-  for (const warning of warnings) options.stderr(`crossroot: warning: ${warning}\n`);
-  for (const note of acceleration?.notes ?? []) options.stderr(`crossroot: accelerate: ${note}\n`);
-  if (options.verbose === true) options.stderr(describePlan(plan, mapping, acceleration));
+  for (const warning of warnings) options.onEvent({ kind: 'warning', message: warning });
+  for (const note of acceleration?.notes ?? []) options.onEvent({ kind: 'note', message: `accelerate: ${note}` });
+  if (options.verbose === true) for (const line of describePlan(plan, mapping, acceleration)) options.onEvent({ kind: 'detail', message: line });
   timings['plan'] = performance.now() - t0;
   child ??= startStage2();
   const channel = child.channels[0];
@@ -674,40 +674,23 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
   }
   let stage2Error: CrossrootError | null = null;
   let profile: ProfileReport | null = null;
-  let buffered = '';
-  channel.setEncoding('utf8');
   channel.on('error', () => { /* stage 2 gone: its exit status tells */ });
-  channel.on('data', (chunk: string) => {
-    buffered += chunk;
-    let newline = buffered.indexOf('\n');
-    while (newline >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      newline = buffered.indexOf('\n');
-      if (line === '') continue;
-      try {
-        const message = JSON.parse(line) as Stage2Message;
-        if ('profile' in message) {
-          profile = message.profile;
-          continue;
-        }
-        const code = message.error.code as ConstructorParameters<typeof CrossrootError>[0];
-        stage2Error = new CrossrootError(code, message.error.message);
-      } catch {
-        // not ours
-      }
-    }
+  onJsonLines(channel, (value) => {
+    const message = value as Stage2Message;
+    if ('profile' in message) profile = message.profile;
+    else if ('error' in message) stage2Error = new CrossrootError(message.error.code as ErrorCode, message.error.message);
   });
   const relay = (signal: NodeJS.Signals): void => {
     if (KEYBOARD.has(signal) && inForegroundGroup()) return; // the terminal sent it to the command already
-    channel.write(`${JSON.stringify({ signal })}\n`);
+    channel.write(jsonLine({ signal }));
   };
   for (const signal of RELAYED) process.on(signal, relay);
   try {
     const inNamespace = await waitForNamespace(child.pid, child.done);
     if (!inNamespace) {
-      const result = await child.done;
-      throw new CrossrootError('USERNS_BLOCKED', `create the run's namespaces: unshare failed (${result.exitCode === null ? `signal ${String(result.signal)}` : `exit ${String(result.exitCode)}`})`, {
+      throw new ProcessError(await child.done, {
+        code: 'USERNS_BLOCKED',
+        action: "create the run's namespaces",
         hint: 'user namespaces may be disabled: check sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone and kernel.apparmor_restrict_unprivileged_userns, or run crossroot doctor',
       });
     }
@@ -733,11 +716,11 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
       // unshare itself stays in the host's PID namespace; its child, stage 2, is PID 1 of the new one.
       const stage2 = await firstChild(child.pid, child.done);
       await setUpRun(stage2, plan.rootDir, plan.steps, temporary, scratchDir);
-      for (const line of await acceleration?.icecream?.start() ?? []) options.stderr(`crossroot: icecream: ${line}\n`);
+      for (const line of await acceleration?.icecream?.start() ?? []) options.onEvent({ kind: 'note', message: `icecream: ${line}` });
     } catch (error) {
       // Stage 2 removes what was created, then exits; the namespaces go with it.
       const abort: Stage2Input = { temporary, exec: null, env: {}, profileProc: null };
-      channel.write(`${JSON.stringify(abort)}\n`);
+      channel.write(jsonLine(abort));
       await child.done;
       removeScratch(scratchDir);
       await acceleration?.icecream?.finish();
@@ -749,15 +732,15 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
       temporary, exec: plan.exec, env: plan.env,
       profileProc: options.profile === true && procMount?.op === 'mount' ? { dir: procMount.target, rootDir: plan.rootDir } : null,
     };
-    channel.write(`${JSON.stringify(input)}\n`);
+    channel.write(jsonLine(input));
     const result = await child.done;
     removeScratch(scratchDir);
-    for (const line of await acceleration?.icecream?.finish() ?? []) options.stderr(`crossroot: icecream: ${line}\n`);
+    for (const line of await acceleration?.icecream?.finish() ?? []) options.onEvent({ kind: 'note', message: `icecream: ${line}` });
     timings['total'] = performance.now() - t0;
     if (stage2Error !== null) throw stage2Error;
-    const exitCode = result.exitCode ?? 128 + signalNumberOf(result.signal);
+    const exitCode = exitStatusOf(result);
     if (options.verbose === true) {
-      options.stderr(`crossroot: timings (ms): ${Object.entries(timings).map(([name, value]) => `${name} ${value.toFixed(1)}`).join(', ')}\n`);
+      options.onEvent({ kind: 'timings', timings: { ...timings } });
     }
     const names = new Map((acceleration?.facts.plan.mounts ?? []).flatMap((mount) => mount.kind === 'bind' && mount.sourceInRoot === true
       ? [[`${mount.source}-native`, mount.target], [`${mount.source}-emulated`, mount.target]] as const : []));
@@ -776,8 +759,4 @@ function removeScratch(dir: string | null): void {
   } catch {
     // already removed by stage 2
   }
-}
-
-function signalNumberOf(signal: NodeJS.Signals | null): number {
-  return signal === null ? 0 : (osConstants.signals as Record<string, number>)[signal] ?? 0;
 }

@@ -17,12 +17,12 @@
 // last of them. Keep the imports few: startup time is run overhead.
 import { readdirSync, readFileSync, readlinkSync, rmdirSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { constants as osConstants } from 'node:os';
 import type { ProfileReport } from '../../core/enter/profile.ts';
 import { PROFILE_INTERVAL_MS, ProfileRecorder, parseProcStat, programOf } from '../../core/enter/profile.ts';
 import type { TemporaryEntry } from './enter-setup.ts';
 import type { RunningProcess } from '../process/process.ts';
-import { runProcess, startProcess } from '../process/process.ts';
+import { exitStatusOf, runProcess, startProcess } from '../process/process.ts';
+import { jsonLine, onJsonLines } from '../process/json-lines.ts';
 
 export interface Stage2Input {
   /** Entries to remove at the end (mount points unmounted first). */
@@ -49,7 +49,7 @@ let command: RunningProcess | undefined;
 let finishing: Promise<never> | undefined;
 
 function send(message: Stage2Message): void {
-  if (!channel.destroyed) channel.write(`${JSON.stringify(message)}\n`);
+  if (!channel.destroyed) channel.write(jsonLine(message));
 }
 
 /** Removes what the run created in the root (mount points are unmounted first; the namespace is still ours). */
@@ -127,32 +127,20 @@ function childrenTicks(): number {
   }
 }
 
-function signalNumber(signal: NodeJS.Signals): number {
-  return (osConstants.signals as Record<string, number>)[signal] ?? 0;
-}
-
 async function main(): Promise<void> {
   for (const signal of IGNORED) process.on(signal, () => { /* delivered to the command by the terminal */ });
   for (const signal of FORWARDED) process.on(signal, () => { command?.kill(signal); });
-  let buffered = '';
-  channel.setEncoding('utf8');
   channel.on('error', () => { /* EOF handling below */ });
   // crossroot is gone (exit or SIGKILL): nothing of the run may survive it.
   channel.on('close', () => { void finish(137); });
   const input = await new Promise<Stage2Input>((resolve) => {
     let received = false;
-    channel.on('data', (chunk: string) => {
-      buffered += chunk;
-      for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n')) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        if (line === '') continue;
-        const message = JSON.parse(line) as Stage2Input | { signal: NodeJS.Signals };
-        if ('signal' in message) command?.kill(message.signal);
-        else if (!received) {
-          received = true;
-          resolve(message);
-        }
+    onJsonLines(channel, (value) => {
+      const message = value as Stage2Input | { signal: NodeJS.Signals };
+      if ('signal' in message) command?.kill(message.signal);
+      else if (!received) {
+        received = true;
+        resolve(message);
       }
     });
   });
@@ -171,7 +159,7 @@ async function main(): Promise<void> {
       sample(recorder, profile.dir, profile.rootDir); // what the command left running
       send({ profile: recorder.report(childrenTicks()) });
     }
-    status = result.exitCode ?? 128 + (result.signal === null ? 0 : signalNumber(result.signal));
+    status = exitStatusOf(result);
   } catch (error) {
     if (timer !== null) clearInterval(timer);
     send({ error: { code: 'SPAWN', message: error instanceof Error ? error.message : String(error) } });

@@ -5,12 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess } from '../process/process.ts';
 import { openFileSource, readHead, withFileSource } from './file-source.ts';
-import { CrossrootError } from '../../core/errors.ts';
 import { parseElf } from '../../core/elf/elf.ts';
-
-function throwsCode(run: () => unknown, code: string): void {
-  assert.throws(run, (error: unknown) => error instanceof CrossrootError && error.code === code);
-}
 
 describe('file sources', () => {
   let dir = '';
@@ -35,7 +30,7 @@ describe('file sources', () => {
     } finally {
       source.close();
     }
-    throwsCode(() => source.read(0, 1), 'IO');
+    assert.throws(() => source.read(0, 1), { code: 'IO' });
   });
 
   it('readHead returns the first bytes, fewer for a short file; symlinks are followed', () => {
@@ -45,14 +40,14 @@ describe('file sources', () => {
   });
 
   it('refuses missing paths and what is not a regular file, without blocking on a FIFO', async () => {
-    throwsCode(() => openFileSource(join(dir, 'missing')), 'NOT_FOUND');
-    throwsCode(() => readHead(join(dir, 'data', 'below-a-file'), 4), 'NOT_FOUND');
-    throwsCode(() => openFileSource(dir), 'NOT_A_FILE');
-    throwsCode(() => readHead('/dev/null', 4), 'NOT_A_FILE');
+    assert.throws(() => openFileSource(join(dir, 'missing')), { code: 'NOT_FOUND' });
+    assert.throws(() => readHead(join(dir, 'data', 'below-a-file'), 4), { code: 'NOT_FOUND' });
+    assert.throws(() => openFileSource(dir), { code: 'NOT_A_FILE' });
+    assert.throws(() => readHead('/dev/null', 4), { code: 'NOT_A_FILE' });
     const fifo = join(dir, 'fifo');
     const made = await runProcess(['mkfifo', fifo]);
     assert.equal(made.exitCode, 0);
-    throwsCode(() => readHead(fifo, 4), 'NOT_A_FILE');
+    assert.throws(() => readHead(fifo, 4), { code: 'NOT_A_FILE' });
   });
 
   it('parses a real ELF file through the page cache', () => {

@@ -4,7 +4,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync, constants } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { pagedSource, type ByteSource } from '../../core/bytes/byte-reader.ts';
-import { CrossrootError } from '../../core/errors.ts';
+import { CrossrootError, ioFailureMessage } from '../../core/errors.ts';
 
 const PAGE_SIZE = 4096;
 const MAX_CACHED_PAGES = 16;
@@ -14,9 +14,9 @@ export type FileSource = ByteSource & { readonly path: string; close(): void };
 function ioError(action: string, path: string, error: unknown): CrossrootError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT' || code === 'ENOTDIR') {
-    return new CrossrootError('NOT_FOUND', `${action}: '${path}' does not exist`, { cause: error });
+    return new CrossrootError('NOT_FOUND', ioFailureMessage(action, path, 'ENOENT'), { cause: error });
   }
-  return new CrossrootError('IO', `${action}: '${path}' ${code ?? String(error)}`, { cause: error });
+  return new CrossrootError('IO', ioFailureMessage(action, path, code ?? String(error)), { cause: error });
 }
 
 function requireRegular(stats: Stats, path: string): void {
@@ -70,14 +70,12 @@ function readAt(fd: number, path: string, position: number, length: number): Uin
 }
 
 /**
- * A ByteSource over a regular file. Reads go through a small cache of 4 KiB
- * pages; reads larger than a page go straight to the file. Call close().
+ * A ByteSource over an fd the caller keeps open (and closes): reads go
+ * through a small cache of 4 KiB pages; reads larger than two pages go
+ * straight to the file. `path` names the file in errors.
  */
-export function openFileSource(path: string): FileSource {
-  const { fd, size } = openRegular(path);
+export function fdSource(fd: number, size: number, path: string): ByteSource & { dropCache(): void } {
   const pages = new Map<number, Uint8Array>();
-  let closed = false;
-
   const page = (index: number): Uint8Array => {
     const cached = pages.get(index);
     if (cached !== undefined) return cached;
@@ -89,8 +87,15 @@ export function openFileSource(path: string): FileSource {
     pages.set(index, bytes);
     return bytes;
   };
-
   const paged = pagedSource(size, PAGE_SIZE, page, { above: 2 * PAGE_SIZE, read: (offset, length) => readAt(fd, path, offset, length) });
+  return { size, read: (offset, length) => paged.read(offset, length), dropCache: () => pages.clear() };
+}
+
+/** A ByteSource over a regular file (see fdSource). Call close(). */
+export function openFileSource(path: string): FileSource {
+  const { fd, size } = openRegular(path);
+  const paged = fdSource(fd, size, path);
+  let closed = false;
   return {
     path,
     size,
@@ -101,7 +106,7 @@ export function openFileSource(path: string): FileSource {
     close(): void {
       if (closed) return;
       closed = true;
-      pages.clear();
+      paged.dropCache();
       closeSync(fd);
     },
   };

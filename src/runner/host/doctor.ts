@@ -11,7 +11,7 @@ import { detectNamespace } from '../binfmt/health.ts';
 import { findEmulators } from './emulators.ts';
 import { probeNativeArches } from './native.ts';
 import type { RunResult } from '../process/process.ts';
-import { runProcess } from '../process/process.ts';
+import { ProcessError, runProcess } from '../process/process.ts';
 
 const TOOL_NAMES = ['unshare', 'mount', 'chroot', 'newuidmap', 'newgidmap', 'debootstrap', 'mmdebstrap'] as const;
 /** Searched after PATH: a user's PATH often lacks the sbin directories where chroot lives. */
@@ -124,14 +124,16 @@ export interface FixResult {
   readonly argv: readonly string[];
   readonly ok: boolean;
   readonly output: string;
+  /** Why apt-get failed (the command, its status, its short stderr), or null. */
+  readonly error: string | null;
 }
 
 /** Installs the packages that fix failed checks, as root; otherwise returns the command to run. */
 export async function fixChecks(checks: readonly DoctorCheck[], asRoot: boolean = process.geteuid?.() === 0): Promise<FixResult> {
   const packages = packagesToInstall(checks);
   const argv = aptInstallArgv(packages);
-  if (packages.length === 0) return { packages, ran: false, argv: [], ok: true, output: '' };
-  if (!asRoot) return { packages, ran: false, argv, ok: false, output: '' };
+  if (packages.length === 0) return { packages, ran: false, argv: [], ok: true, output: '', error: null };
+  if (!asRoot) return { packages, ran: false, argv, ok: false, output: '', error: null };
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' };
   let run: RunResult = await runProcess(argv, { env, timeoutMs: 600_000 });
   let output = run.stdout + run.stderr;
@@ -142,5 +144,6 @@ export async function fixChecks(checks: readonly DoctorCheck[], asRoot: boolean 
     run = await runProcess(argv, { env, timeoutMs: 600_000 });
     output += run.stdout + run.stderr;
   }
-  return { packages, ran: true, argv, ok: run.exitCode === 0, output };
+  const error = run.exitCode === 0 ? null : new ProcessError(run, { code: 'IO', action: 'install packages' }).message;
+  return { packages, ran: true, argv, ok: error === null, output, error };
 }

@@ -13,7 +13,7 @@
 // the version is read lazily by emulatorVersion(), from the file's .rodata when it can be.
 //
 // P (preserve argv[0]) — the evidence (Debian 12, QEMU 7.2, kernel 6.18, measured by
-// test/binfmt-install.kernel.test.ts and by hand with busybox applets):
+// test/binfmt-install.test.ts and by hand with busybox applets):
 //   - QEMU reads AT_FLAGS_PRESERVE_ARGV0 from its aux vector since 6.0 (linux-user/main.c), and
 //     kernels pass it since 5.12. Such a QEMU registered WITH P runs `argv[0]` right; registered
 //     WITHOUT P it loses argv[0] (busybox says "applet not found").

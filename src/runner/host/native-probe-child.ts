@@ -3,7 +3,7 @@
 // ancestor namespace can take part, then execs every probe and reports its exit status.
 // Input (stdin, JSON): { mountDir, probes: [{ arch, path }] }. Output (stdout, JSON): NativeChildReport.
 import { readFileSync, readdirSync } from 'node:fs';
-import { runProcess } from '../process/process.ts';
+import { ProcessError, runProcess } from '../process/process.ts';
 
 export interface NativeChildInput {
   readonly mountDir: string;
@@ -19,7 +19,7 @@ export interface NativeChildReport {
 async function main(): Promise<NativeChildReport> {
   const input = JSON.parse(readFileSync(0, 'utf8')) as NativeChildInput;
   const mount = await runProcess(['mount', '-t', 'binfmt_misc', 'none', input.mountDir], { env: { ...process.env, LC_ALL: 'C' } });
-  if (mount.exitCode !== 0) return { mountError: mount.stderr.trim() || `mount exited ${String(mount.exitCode)}`, results: [] };
+  if (mount.exitCode !== 0) return { mountError: new ProcessError(mount, { code: 'BINFMT_NOT_MOUNTED', action: 'mount a private binfmt_misc instance' }).message, results: [] };
   const entries = readdirSync(input.mountDir).filter((name) => name !== 'register' && name !== 'status');
   if (entries.length > 0) return { mountError: `the new instance is not empty: ${entries.join(', ')}`, results: [] };
   const results = await Promise.all(input.probes.map(async ({ arch, path }) => {

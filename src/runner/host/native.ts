@@ -14,13 +14,13 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { machine, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ArchName } from '../../core/arch/arch.ts';
 import { ARCH_NAMES } from '../../core/arch/arch.ts';
 import { referenceProgram } from '../../core/binfmt/install-plan.ts';
 import { buildProbeElf, isProbeArch } from '../../core/probe/probe-elf.ts';
 import type { NativeChildInput, NativeChildReport } from './native-probe-child.ts';
-import { runProcess } from '../process/process.ts';
+import { ProcessError, nodeScriptArgv, runProcess, shortStderr } from '../process/process.ts';
+import { lastJsonLine } from '../process/json-lines.ts';
 
 const PROBE_STATUS = 42;
 
@@ -43,13 +43,6 @@ export function nativeProbeProgram(arch: ArchName, status: number): Uint8Array |
   rebuilt[18] = program[18] ?? 0;
   rebuilt[19] = program[19] ?? 0;
   return rebuilt;
-}
-
-/** The child's argv: the running node with its loader flags (tsx in development), then the script. */
-function childCommand(): string[] {
-  const here = fileURLToPath(import.meta.url);
-  const script = here.replace(/native\.(ts|js)$/, 'native-probe-child.$1');
-  return [process.execPath, ...process.execArgv, script];
 }
 
 /** uname -m family guess, for hosts without user namespaces or private binfmt_misc instances. */
@@ -104,21 +97,15 @@ export async function probeNativeArches(options: { readonly tempParent?: string 
     let run;
     try {
       run = await runProcess(
-        ['unshare', '--user', '--map-root-user', '--mount', '--propagation', 'private', '--', ...childCommand()],
+        ['unshare', '--user', '--map-root-user', '--mount', '--propagation', 'private', '--', ...nodeScriptArgv(import.meta.url, 'native-probe-child')],
         { input: JSON.stringify(input), timeoutMs: 60_000, env: { ...process.env, LC_ALL: 'C' } },
       );
     } catch (error) {
       return guess(`could not start unshare: ${error instanceof Error ? error.message : String(error)}`);
     }
-    if (run.exitCode !== 0) {
-      return guess(`no new user namespace (unshare exited ${String(run.exitCode)}: ${run.stderr.trim().split('\n').at(-1) ?? ''})`);
-    }
-    let report: NativeChildReport;
-    try {
-      report = JSON.parse(run.stdout) as NativeChildReport;
-    } catch {
-      return guess(`the probe child printed no report: ${run.stderr.trim().split('\n').at(-1) ?? ''}`);
-    }
+    if (run.exitCode !== 0) return guess(new ProcessError(run, { code: 'USERNS_BLOCKED', action: 'no new user namespace' }).message);
+    const report = lastJsonLine(run.stdout) as NativeChildReport | undefined;
+    if (report === undefined) return guess(`the probe child printed no report: ${shortStderr(run.stderr)}`);
     if (report.mountError !== null) {
       return guess(`no private binfmt_misc instance (Linux >= 6.7 needed): ${report.mountError}`);
     }

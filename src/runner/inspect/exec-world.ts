@@ -1,19 +1,19 @@
-// The real-filesystem side of the exec simulator (src/core/exec-sim.ts): looks
+// The real-filesystem side of the exec simulator (src/core/exec/simulate.ts): looks
 // files up as open_exec() would for a process whose root is `--root DIR` (or
 // the host's own root), reads their first 256 bytes and their ELF facts.
 // Paths are byte strings (latin1, one char per byte) all the way to the
 // filesystem, so what the kernel would open is what is examined.
-import { accessSync, closeSync, constants, fstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, openSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { arch as processArch } from 'node:process';
 import type { BinfmtEntry } from '../../core/binfmt/entry.ts';
 import { BINPRM_BUF_SIZE } from '../../core/binfmt/entry.ts';
-import type { ByteSource } from '../../core/bytes/byte-reader.ts';
 import { looksLikeElf, parseElf } from '../../core/elf/elf.ts';
 import type { ElfFile } from '../../core/elf/elf.ts';
 import type { ElfFacts, ExecWorld, FileLookup, NativeMachine } from '../../core/exec/simulate.ts';
 import { isCrossrootError } from '../../core/errors.ts';
 import { resolveInRoot } from '../../core/root/root-path.ts';
+import { fdSource } from '../fs/file-source.ts';
 
 /** The machines a kernel runs natively, by Node's process.arch (compat modes included). */
 const NATIVE_BY_NODE_ARCH: Readonly<Record<string, readonly NativeMachine[]>> = {
@@ -42,6 +42,8 @@ export interface ExecWorldOptions {
   /** Directory F interpreters are resolved against at registration (default: `cwd` without a root, else '/'). */
   readonly hostCwd?: string;
   readonly native?: readonly NativeMachine[];
+  /** QEMU's loader prefix (-L, QEMU_LD_PREFIX): a path as the process sees it (inside the root with one), or null. */
+  readonly qemuLdPrefix?: string | null;
 }
 
 const bytesOf = (path: string): Buffer => Buffer.from(path, 'latin1');
@@ -54,26 +56,6 @@ function joinBytes(dir: string, path: string): string {
 const LOOKUP_ERRORS: Readonly<Record<string, 'missing' | 'notdir' | 'loop' | 'toolong' | 'denied'>> = {
   ENOENT: 'missing', ENOTDIR: 'notdir', ELOOP: 'loop', ENAMETOOLONG: 'toolong', EACCES: 'denied',
 };
-
-/** A ByteSource over an open fd, for parseElf (reads are few and small). */
-function fdSource(fd: number, size: number): ByteSource {
-  return {
-    size,
-    read(offset: number, length: number): Uint8Array {
-      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length <= 0 || offset >= size) {
-        return new Uint8Array(0);
-      }
-      const buffer = new Uint8Array(Math.min(length, size - offset));
-      let filled = 0;
-      while (filled < buffer.length) {
-        const got = readSync(fd, buffer, filled, buffer.length - filled, offset + filled);
-        if (got === 0) break;
-        filled += got;
-      }
-      return buffer.subarray(0, filled);
-    },
-  };
-}
 
 /** A PT_INTERP string from the reader (UTF-8 decoded) back to a byte string. */
 function toByteString(text: string): string {
@@ -117,8 +99,8 @@ function examine(hostPath: string, shownPath: string, stats: Stats): FileLookup 
   try {
     fd = openSync(bytesOf(hostPath), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
     const size = fstatSync(fd).size;
-    const source = fdSource(fd, size);
-    head = source.read(0, BINPRM_BUF_SIZE);
+    const source = fdSource(fd, size, shownPath);
+    head = source.read(0, BINPRM_BUF_SIZE).slice(); // a copy: the page behind it is not kept for every file looked at
     if (looksLikeElf(head)) {
       try {
         elf = elfFactsOf(parseElf(source));
@@ -217,6 +199,19 @@ function libraryDirs(readText: (path: string) => string | null, listDir: (path: 
   return [...new Set([...dirs, ...DEFAULT_LIBRARY_DIRS])];
 }
 
+/** Whether ld.so would find DT_NEEDED `name` for `elf` in the search directories, opening files with `lookup`. */
+function libraryFinder(lookup: (path: string) => FileLookup, searchDirs: () => string[]): (name: string, elf: ElfFacts) => boolean | null {
+  return (name, elf) => {
+    if (name.includes('/')) return null; // a path: the loader opens it as given
+    for (const dir of searchDirs()) {
+      const found = lookup(`${dir}/${name}`);
+      if (found.kind === 'file' && found.elf !== null && found.elf.machine === elf.machine && found.elf.class === elf.class) return true;
+    }
+    // RUNPATH/RPATH ($ORIGIN, ...) are not followed: unknown rather than a false alarm.
+    return elf.hasRunpath === true ? null : false;
+  };
+}
+
 export function createExecWorld(options: ExecWorldOptions): ExecWorld {
   const { root } = options;
   const lookup = root === null
@@ -257,18 +252,18 @@ export function createExecWorld(options: ExecWorldOptions): ExecWorld {
   };
   let dirs: string[] | null = null;
   const searchDirs = (): string[] => (dirs ??= libraryDirs(readText, listDir));
+  const prefix = options.qemuLdPrefix ?? null;
+  // util/path.c: an absolute path under the prefix when something exists there, else the path itself.
+  const emulatedLookup = prefix === null ? cachedLookup : (path: string): FileLookup => {
+    if (!path.startsWith('/')) return cachedLookup(path);
+    const underPrefix = cachedLookup(joinBytes(prefix, path.slice(1)));
+    return underPrefix.kind === 'file' || underPrefix.kind === 'dir' || underPrefix.kind === 'special' ? underPrefix : cachedLookup(path);
+  };
   return {
     lookup: cachedLookup,
     pinned: (entry) => lookupOnHost(hostCwd, entry.interpreter),
-    findLibrary: (name, elf) => {
-      if (name.includes('/')) return null; // a path: the loader opens it as given
-      for (const dir of searchDirs()) {
-        const found = cachedLookup(`${dir}/${name}`);
-        if (found.kind === 'file' && found.elf !== null && found.elf.machine === elf.machine && found.elf.class === elf.class) return true;
-      }
-      // RUNPATH/RPATH ($ORIGIN, ...) are not followed: unknown rather than a false alarm.
-      return elf.hasRunpath === true ? null : false;
-    },
+    findLibrary: libraryFinder(cachedLookup, searchDirs),
+    emulated: { prefix, lookup: emulatedLookup, findLibrary: libraryFinder(emulatedLookup, searchDirs) },
     binfmt: options.binfmt,
     host: { native: options.native ?? hostNativeMachines() },
     root,

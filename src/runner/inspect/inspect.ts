@@ -129,7 +129,8 @@ export function inspectHostFile(path: string, hostPath: string): InspectRecord {
 
 function failed(path: string, kind: InspectRecord['kind'], error: unknown): InspectRecord {
   if (!isCrossrootError(error)) throw error;
-  const message = error.message.includes(`'${path}'`) ? error.message : `inspect '${path}': ${error.message}`;
+  // The path as the user typed it, once: "inspect 'x': permission denied", not the resolved path again.
+  const message = error.message.includes(`'${path}'`) ? error.message : `inspect '${path}': ${error.message.replace(/^[a-z ]+ '[^']*':? /, '')}`;
   return { path, kind, arch: null, debianArch: null, error: { code: error.code, message } };
 }
 

@@ -18,7 +18,7 @@ import type { ArchName } from '../../core/arch/arch.ts';
 import { looksLikeElf, summarizeElf } from '../../core/elf/elf.ts';
 import type { ByteSource, ElfType } from '../../core/elf/elf.ts';
 import { pagedSource } from '../../core/bytes/byte-reader.ts';
-import { isCrossrootError } from '../../core/errors.ts';
+import { isCrossrootError, ioFailureMessage } from '../../core/errors.ts';
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY;
 
@@ -178,7 +178,7 @@ class Scanner {
     } catch (error) {
       const code = errnoOf(error);
       // ELOOP: replaced by a symlink since readdir; not a regular file any more.
-      if (code !== 'ELOOP' && code !== 'ENOENT') this.problem(path, code, `open '${path}': ${code}`);
+      if (code !== 'ELOOP' && code !== 'ENOENT') this.problem(path, code, ioFailureMessage('open', path, code));
       return;
     }
     try {
@@ -191,7 +191,7 @@ class Scanner {
       } catch (error) {
         const code = errnoOf(error);
         // EISDIR/EAGAIN etc: not a regular file after all (swapped since readdir).
-        this.problem(path, code, `read '${path}': ${code}`);
+        this.problem(path, code, ioFailureMessage('read', path, code));
         return;
       }
       if (got < 4 || !looksLikeElf(head)) return;
@@ -256,7 +256,7 @@ class Scanner {
         entries = readdirSync(current.path, { withFileTypes: true });
       } catch (error) {
         const code = errnoOf(error);
-        this.problem(current.path, code, `read directory '${current.path}': ${code}`);
+        this.problem(current.path, code, ioFailureMessage('read directory', current.path, code));
         continue;
       }
       this.directoryCount++;
@@ -320,7 +320,7 @@ class Scanner {
       device = statSync(path).dev;
     } catch (error) {
       const code = errnoOf(error);
-      this.problem(path, code, `read directory '${path}': ${code}`);
+      this.problem(path, code, ioFailureMessage('read directory', path, code));
       return null;
     }
     if (device === parentDevice) return device;
@@ -357,7 +357,7 @@ export function scanTrees(paths: readonly string[]): ScanResult {
       }
     } catch (error) {
       const code = errnoOf(error);
-      scanner.problem(path, code === 'ENOENT' ? 'NOT_FOUND' : code, `scan '${path}': ${code === 'ENOENT' ? 'does not exist' : code}`);
+      scanner.problem(path, code === 'ENOENT' ? 'NOT_FOUND' : code, ioFailureMessage('scan', path, code));
       continue;
     }
     if (isDirectory) scanner.walk(path);

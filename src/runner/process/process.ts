@@ -1,7 +1,10 @@
 // The one module that starts processes. Callers compute argv arrays as data
 // first (see the planners); nothing here ever goes through a shell.
 import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { ErrorCode } from '../../core/errors.ts';
 import { CrossrootError } from '../../core/errors.ts';
 
 export interface RunOptions {
@@ -139,4 +142,92 @@ export function startProcess(argv: readonly string[], options: StartOptions = {}
     },
     done,
   };
+}
+
+// --- a process that failed ------------------------------------------------
+
+/** The status a shell reports for a finished process: its exit code, or 128+N when signal N killed it. */
+export function exitStatusOf(result: Pick<RunResult, 'exitCode' | 'signal'>): number {
+  if (result.exitCode !== null) return result.exitCode;
+  const number = result.signal === null ? 0 : (osConstants.signals as Record<string, number>)[result.signal] ?? 0;
+  return 128 + number;
+}
+
+/** How a process ended, for a message: "exited with status '2'", "was killed by 'SIGKILL'", "timed out". */
+export function describeEnd(result: Pick<RunResult, 'exitCode' | 'signal' | 'timedOut'>): string {
+  if (result.timedOut) return 'timed out';
+  if (result.exitCode !== null) return `exited with status '${String(result.exitCode)}'`;
+  return `was killed by '${String(result.signal)}'`;
+}
+
+/** Lines of a failed process's stderr worth showing: apt's "E:" lines when there are any, else the last three (mount's dmesg(1) advice dropped). */
+export function shortStderr(stderr: string): string {
+  const lines = stderr.split(/\r?\n|\r/).map((line) => line.trim()).filter((line) => line !== '' && !line.includes('dmesg(1)'));
+  const errors = lines.filter((line) => line.startsWith('E:'));
+  const text = (errors.length > 0 ? errors.slice(-1) : lines.slice(-3)).join('; ');
+  return text.length > 500 ? `${text.slice(0, 497)}...` : text;
+}
+
+/** What a caller says about a process that must succeed: the error code and the action, for the message. */
+export interface FailurePolicy {
+  readonly code: ErrorCode;
+  /** The action, first in the message ("map ids with newuidmap"). */
+  readonly action: string;
+  readonly hint?: string | undefined;
+  /** The program to name when argv[0] only wraps it (unshare, nsenter); default argv[0]. */
+  readonly program?: string | undefined;
+}
+
+/**
+ * A process that did not exit 0 (execa's model): the command, how it ended
+ * (exit code or signal) and a short stderr, with the caller's stable code.
+ */
+export class ProcessError extends CrossrootError {
+  readonly command: readonly string[];
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly timedOut: boolean;
+  /** shortStderr() of the process's stderr. */
+  readonly stderr: string;
+
+  constructor(result: Pick<RunResult, 'argv' | 'exitCode' | 'signal' | 'stderr' | 'timedOut'>, policy: FailurePolicy) {
+    const stderr = shortStderr(result.stderr);
+    super(policy.code, `${policy.action}: '${policy.program ?? result.argv[0] ?? ''}' ${describeEnd(result)}${stderr === '' ? '' : `: ${stderr}`}`, { hint: policy.hint });
+    this.name = 'ProcessError';
+    this.command = result.argv;
+    this.exitCode = result.exitCode;
+    this.signal = result.signal;
+    this.timedOut = result.timedOut;
+    this.stderr = stderr;
+  }
+}
+
+export function isProcessError(value: unknown): value is ProcessError {
+  return value instanceof ProcessError;
+}
+
+/** The result when the process exited 0; a ProcessError otherwise. */
+export function checkResult(result: RunResult, policy: FailurePolicy): RunResult {
+  if (result.exitCode === 0 && !result.timedOut) return result;
+  throw new ProcessError(result, policy);
+}
+
+/** runProcess() that throws a ProcessError unless the process exits 0. */
+export async function runChecked(argv: readonly string[], policy: FailurePolicy, options: RunOptions = {}): Promise<RunResult> {
+  return checkResult(await runProcess(argv, options), policy);
+}
+
+// --- node scripts ---------------------------------------------------------
+
+/**
+ * argv that runs the module `name` beside `fromUrl` (an import.meta.url) as a
+ * node script. One policy for every child script: from source (.ts) node
+ * loads tsx, resolved here so the child's cwd does not matter; from dist
+ * (.js) no flag at all. The parent's other execArgv (the test runner's
+ * flags, --inspect ...) never reach the child.
+ */
+export function nodeScriptArgv(fromUrl: string, name: string): string[] {
+  const fromSource = fromUrl.endsWith('.ts');
+  const script = fileURLToPath(new URL(`./${name}${fromSource ? '.ts' : '.js'}`, fromUrl));
+  return fromSource ? [process.execPath, '--import', import.meta.resolve('tsx'), script] : [process.execPath, script];
 }

@@ -132,7 +132,7 @@ export async function removeManagedRoot(arch: string, env: Readonly<Record<strin
     });
   }
   if (process.getuid?.() !== 0 && readMarker(dir)?.ownerUid !== process.getuid?.()) {
-    throw new CrossrootError('ROOT_IN_USE', `remove managed root '${dir}': it belongs to another user`);
+    throw new CrossrootError('ROOT_NOT_OWNED', `remove managed root '${dir}': it belongs to another user`);
   }
   await removeTree(dir);
   return dir;

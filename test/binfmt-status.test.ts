@@ -15,7 +15,7 @@ import { parseEntryText, toHex } from '../src/core/binfmt/rule.ts';
 import { interpreterFacts } from '../src/runner/binfmt/health.ts';
 import { runPrivate } from './support/private-binfmt.ts';
 import type { PrivateOp, OpResult } from './support/private-binfmt.ts';
-import type { statusJson } from '../src/cli/commands/binfmt-status.ts';
+import type { statusJson } from '../src/cli/render/binfmt.ts';
 
 type StatusDoc = ReturnType<typeof statusJson>;
 interface TestDoc {

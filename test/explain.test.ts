@@ -3,13 +3,16 @@
 // fixture binfmt_misc directory and a small fake root.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runCli, runCliJson } from './support/cli.ts';
+import { buildElf, cString } from './support/elf-builder.ts';
 
 interface ExplainJson {
   ok: boolean;
+  starts: boolean;
+  emulated: { file: string; emulator: string; prefix: string | null; loader: string | null; loaderRealPath: string | null } | null;
   errno: string | null;
   argv: string[] | null;
   program: string | null;
@@ -29,6 +32,18 @@ function aarch64Header(): Buffer {
   bytes.writeUInt16LE(183, 18);
   return bytes;
 }
+
+/** A dynamically linked aarch64 program (ET_DYN with PT_INTERP `loader`), as a Debian arm64 binary is. */
+function aarch64Dynamic(loader: string): Buffer {
+  return Buffer.from(buildElf({
+    bits: 64, endian: 'little', type: 3, machine: 183,
+    blobs: [['interp', () => cString(loader)]],
+    segments: (at) => [{ type: 3, offset: at('interp').offset, filesz: at('interp').size }],
+  }));
+}
+
+/** A path no host has: the test must not depend on whether libc6:arm64 is installed. */
+const ARM64_LOADER = '/lib/ld-crossroot-test-aarch64.so.1';
 
 describe('crossroot explain', () => {
   let work = '';
@@ -67,7 +82,7 @@ describe('crossroot explain', () => {
   after(() => rmSync(work, { recursive: true, force: true }));
 
   it('predicts a native program on the host: exit 0, loader, argv', async () => {
-    const { code, json } = await runCliJson<ExplainJson>(['explain', '/bin/true', 'a', '--argv0', 'T', '--binfmt-dir', emptyBinfmt]);
+    const { code, json } = await runCliJson<ExplainJson>(['explain', '--argv0', 'T', '--binfmt-dir', emptyBinfmt, '/bin/true', 'a']);
     assert.equal(code, 0);
     assert.equal(json.ok, true);
     assert.equal(json.errno, null);
@@ -78,7 +93,7 @@ describe('crossroot explain', () => {
   });
 
   it('a foreign ELF through an F entry in a root: the pinned emulator runs', async () => {
-    const { code, json } = await runCliJson<ExplainJson>(['explain', '/usr/bin/arm-link', 'x', '--root', root, '--binfmt-dir', binfmt]);
+    const { code, json } = await runCliJson<ExplainJson>(['explain', '--root', root, '--binfmt-dir', binfmt, '/usr/bin/arm-link', 'x']);
     // The pinned /usr/bin/qemu-aarch64-static is looked up on this host; missing there, the kernel still holds it (F_PINNED_GONE).
     assert.deepEqual(json.argv, ['/usr/bin/qemu-aarch64-static', '/usr/bin/arm-link', 'x']);
     assert.equal(json.steps[0]?.entry, 'qemu-aarch64');
@@ -87,7 +102,7 @@ describe('crossroot explain', () => {
   });
 
   it('a foreign ELF with no handler: exit 1, NO_HANDLER with the install command', async () => {
-    const { code, json } = await runCliJson<ExplainJson>(['explain', '/bin/arm', '--root', root, '--binfmt-dir', emptyBinfmt]);
+    const { code, json } = await runCliJson<ExplainJson>(['explain', '--root', root, '--binfmt-dir', emptyBinfmt, '/bin/arm']);
     assert.equal(code, 1);
     assert.equal(json.errno, 'ENOEXEC');
     assert.equal(json.problems[0]?.code, 'NO_HANDLER');
@@ -95,19 +110,19 @@ describe('crossroot explain', () => {
   });
 
   it('a script in a root calls a foreign ELF', async () => {
-    const { json } = await runCliJson<ExplainJson>(['explain', '/bin/script', 'a', '--root', root, '--binfmt-dir', binfmt]);
+    const { json } = await runCliJson<ExplainJson>(['explain', '--root', root, '--binfmt-dir', binfmt, '/bin/script', 'a']);
     assert.deepEqual(json.steps.map((step) => step.handler).slice(0, 2), ['script', 'binfmt_misc']);
   });
 
   it('finds the loader in the root and reports a missing library', async () => {
-    const { code, json } = await runCliJson<ExplainJson>(['explain', '/bin/true-nolib', '--root', root, '--binfmt-dir', emptyBinfmt]);
+    const { code, json } = await runCliJson<ExplainJson>(['explain', '--root', root, '--binfmt-dir', emptyBinfmt, '/bin/true-nolib']);
     assert.equal(code, 0); // the kernel's exec succeeds; ld.so fails later
     assert.equal(json.loader, '/lib64/ld-linux-x86-64.so.2');
     assert.deepEqual(json.problems.map((problem) => problem.code), ['LIBRARY_MISSING']);
   });
 
   it('a link out of the root resolves inside it', async () => {
-    const { code, json } = await runCliJson<ExplainJson>(['explain', '/bin/escape', '--root', join(root, 'usr'), '--binfmt-dir', emptyBinfmt]);
+    const { code, json } = await runCliJson<ExplainJson>(['explain', '--root', join(root, 'usr'), '--binfmt-dir', emptyBinfmt, '/bin/escape']);
     assert.equal(code, 1);
     assert.equal(json.errno, 'ENOENT'); // /bin/true inside root/usr does not exist
   });
@@ -116,23 +131,55 @@ describe('crossroot explain', () => {
     const bare = join(work, 'bare');
     put(join(bare, 'bin', 'true'), '');
     copyFileSync('/bin/true', join(bare, 'bin', 'true'));
-    const { code, json } = await runCliJson<ExplainJson>(['explain', '/bin/true', '--root', bare, '--binfmt-dir', emptyBinfmt]);
+    const { code, json } = await runCliJson<ExplainJson>(['explain', '--root', bare, '--binfmt-dir', emptyBinfmt, '/bin/true']);
     assert.equal(code, 1);
     assert.equal(json.errno, 'ENOENT');
     assert.deepEqual(json.problems.map((problem) => problem.code), ['LOADER_MISSING']);
   });
 
   it('tells a human the story and the fix', async () => {
-    const { code, stdout } = await runCli(['explain', '/bin/arm', '--root', root, '--binfmt-dir', emptyBinfmt]);
+    const { code, stdout } = await runCli(['explain', '--root', root, '--binfmt-dir', emptyBinfmt, '/bin/arm']);
     assert.equal(code, 1);
     assert.match(stdout, /^1\. \/bin\/arm: ELF 64-bit LSB AArch64 EXEC/m);
     assert.match(stdout, /=> fails with ENOEXEC/);
     assert.match(stdout, /fix: register an emulator: crossroot binfmt install aarch64/);
   });
 
+  it('an arm64 program outside any root: the emulator runs, its loader is missing, exit 1 with the fix', async (t) => {
+    if (!existsSync('/usr/bin/qemu-aarch64-static')) {
+      t.skip('needs /usr/bin/qemu-aarch64-static (qemu-user-static) for the F entry to pin');
+      return;
+    }
+    const program = put(join(work, 'outside', 'bash'), aarch64Dynamic(ARM64_LOADER));
+    const { code, json } = await runCliJson<ExplainJson>(['explain', program, '--binfmt-dir', binfmt]);
+    assert.equal(json.ok, true, 'the kernel starts the emulator');
+    assert.equal(json.starts, false);
+    assert.equal(code, 1);
+    assert.deepEqual(json.problems.map((problem) => problem.code), ['EMULATED_LOADER_MISSING']);
+    assert.match(json.problems[0]?.fix ?? '', /crossroot run --arch aarch64/);
+    assert.equal(json.emulated?.loader, ARM64_LOADER);
+    const human = await runCli(['explain', program, '--binfmt-dir', binfmt]);
+    assert.match(human.stdout, /=> but the program fails to start: /);
+  });
+
+  it('QEMU_LD_PREFIX holding the loader: the program starts', async (t) => {
+    if (!existsSync('/usr/bin/qemu-aarch64-static')) {
+      t.skip('needs /usr/bin/qemu-aarch64-static (qemu-user-static) for the F entry to pin');
+      return;
+    }
+    const program = put(join(work, 'outside', 'bash'), aarch64Dynamic(ARM64_LOADER));
+    const prefix = join(work, 'gnemul');
+    put(join(prefix, ARM64_LOADER), aarch64Header());
+    const run = await runCli(['explain', program, '--binfmt-dir', binfmt, '--json'], { env: { QEMU_LD_PREFIX: prefix } });
+    const json = JSON.parse(run.stdout) as ExplainJson;
+    assert.equal(run.code, 0, run.stdout);
+    assert.equal(json.starts, true);
+    assert.equal(json.emulated?.loaderRealPath, join(prefix, ARM64_LOADER));
+  });
+
   it('usage errors exit 2; a --binfmt-dir that is not binfmt_misc exits 1', async () => {
     assert.equal((await runCli(['explain'])).code, 2);
-    const bad = await runCli(['explain', '/bin/true', '--binfmt-dir', work]);
+    const bad = await runCli(['explain', '--binfmt-dir', work, '/bin/true']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^crossroot: /);
   });

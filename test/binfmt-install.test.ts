@@ -16,9 +16,9 @@ import { writeProbe } from '../src/runner/binfmt/probe-run.ts';
 import { findEmulators } from '../src/runner/host/emulators.ts';
 import { parseEntryText, parseRegisterString, renderEntryText, toHex } from '../src/core/binfmt/rule.ts';
 import { flagsToString } from '../src/core/binfmt/entry.ts';
-import type { statusJson } from '../src/cli/commands/binfmt-status.ts';
+import type { statusJson } from '../src/cli/render/binfmt.ts';
 import { ARCHITECTURES } from '../src/core/arch/arch.ts';
-import type { InstallReport } from '../src/cli/commands/binfmt-install.ts';
+import type { InstallReport } from '../src/runner/binfmt/install-entries.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const HOST_BINFMT = '/proc/sys/fs/binfmt_misc';
@@ -231,6 +231,19 @@ describe('binfmt install in a private instance', () => {
     } finally {
       delete process.env['CROSSROOT_BINFMT_D_DIR'];
     }
+  });
+
+  it('--persist against a private instance is refused before anything changes (the host would register it at boot)', async () => {
+    const before = existsSync('/etc/binfmt.d') ? readdirSync('/etc/binfmt.d') : [];
+    delete process.env['CROSSROOT_BINFMT_D_DIR'];
+    const [install, list] = await runPrivate([
+      cli(['binfmt', 'install', '--json', 'aarch64', '--persist', '--binfmt-dir', '{binfmt-dir}']),
+      { op: 'list' },
+    ]);
+    assert.equal(install?.exitCode, 2, install?.stderr);
+    assert.equal((JSON.parse(install?.stdout ?? '{}') as { error?: { code?: string } }).error?.code, 'USAGE');
+    assert.deepEqual(list?.names?.filter((name) => name !== 'register' && name !== 'status'), []);
+    assert.deepEqual(existsSync('/etc/binfmt.d') ? readdirSync('/etc/binfmt.d') : [], before);
   });
 
   it('export formats print what install registers (golden for aarch64)', async () => {

@@ -336,7 +336,7 @@ describe('explain agrees with the kernel', { timeout: 300_000 }, () => {
       for (const rule of kase.register ?? []) ops.push({ op: 'register', data: `${subst(rule)}\n` });
       for (const write of kase.writes ?? []) ops.push({ op: 'write', name: write.name, data: write.data });
       ops.push({ op: 'exec', path, argv: kase.argv, ...(root === undefined ? {} : { chroot: root }) });
-      ops.push({ op: 'cli', argv: ['explain', path, ...kase.argv.slice(1), '--argv0', kase.argv[0] ?? '', '--binfmt-dir', '{binfmt-dir}', '--json', ...(root === undefined ? [] : ['--root', root])] });
+      ops.push({ op: 'cli', argv: ['explain', '--argv0', kase.argv[0] ?? '', '--binfmt-dir', '{binfmt-dir}', '--json', ...(root === undefined ? [] : ['--root', root]), path, ...kase.argv.slice(1)] });
     }
     const results = await runPrivate(ops);
     for (const { kase, first } of index) {
