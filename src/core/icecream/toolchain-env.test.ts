@@ -61,6 +61,7 @@ describe('planToolchainEnv', () => {
       '/bin/true <- /usr/bin/true',
       `${LOADER} <- ${LIBS}/ld-linux-x86-64.so.2`,
       '/usr/aarch64-linux-gnu/bin/as <- /usr/bin/aarch64-linux-gnu-as',
+      '/usr/bin/as <- /usr/bin/aarch64-linux-gnu-as',
       '/usr/bin/g++ <- /usr/bin/aarch64-linux-gnu-g++-14',
       '/usr/bin/gcc <- /usr/bin/aarch64-linux-gnu-gcc-14',
       '/usr/bin/true <- /usr/bin/true',

@@ -113,6 +113,8 @@ export function planToolchainEnv(tree: EnvTreeFacts, triplet: string, major: str
   add(cc1, cc1);
   add(cc1plus, cc1plus);
   add(asPath, as);
+  // iceccd checks that an installed environment has /usr/bin/as before it runs a job there.
+  add('/usr/bin/as', as);
   add('/bin/true', trueProgram);
   add('/usr/bin/true', trueProgram);
   const plugin = crossTool(tree, triplet, major, 'liblto_plugin.so');
