@@ -51,6 +51,9 @@ const TOOLS: Record<string, Node> = {
   '/usr/libexec/gcc-cross/aarch64-linux-gnu/14/cc1': program('libgmp.so.10', 'libm.so.6'),
   '/usr/libexec/gcc-cross/aarch64-linux-gnu/14/cc1plus': program('libgmp.so.10', 'libm.so.6'),
   '/usr/bin/true': program(),
+  '/usr/bin/dash': program(),
+  '/bin/sh': { link: '/usr/bin/dash' },
+  '/usr/bin/sed': program(),
 };
 
 describe('planToolchainEnv', () => {
@@ -58,12 +61,13 @@ describe('planToolchainEnv', () => {
     const plan = planToolchainEnv(fakeTree(TOOLS), 'aarch64-linux-gnu', '14');
     const files = plan.entries.filter((entry) => entry.kind === 'file').map((entry) => `${entry.path} <- ${entry.source ?? ''}`);
     assert.deepEqual(files, [
+      '/bin/sh <- /usr/bin/dash',
       '/bin/true <- /usr/bin/true',
       `${LOADER} <- ${LIBS}/ld-linux-x86-64.so.2`,
-      '/usr/aarch64-linux-gnu/bin/as <- /usr/bin/aarch64-linux-gnu-as',
-      '/usr/bin/as <- /usr/bin/aarch64-linux-gnu-as',
-      '/usr/bin/g++ <- /usr/bin/aarch64-linux-gnu-g++-14',
-      '/usr/bin/gcc <- /usr/bin/aarch64-linux-gnu-gcc-14',
+      '/usr/aarch64-linux-gnu/bin/as.real <- /usr/bin/aarch64-linux-gnu-as',
+      '/usr/bin/g++.real <- /usr/bin/aarch64-linux-gnu-g++-14',
+      '/usr/bin/gcc.real <- /usr/bin/aarch64-linux-gnu-gcc-14',
+      '/usr/bin/sed <- /usr/bin/sed',
       '/usr/bin/true <- /usr/bin/true',
       '/usr/lib/x86_64-linux-gnu/aarch64-linux-gnu/libbfd.so <- /usr/lib/x86_64-linux-gnu/aarch64-linux-gnu/libbfd.so',
       `${LIBS}/ld-linux-x86-64.so.2 <- ${LIBS}/ld-linux-x86-64.so.2`,
@@ -73,6 +77,9 @@ describe('planToolchainEnv', () => {
       '/usr/libexec/gcc-cross/aarch64-linux-gnu/14/cc1 <- /usr/libexec/gcc-cross/aarch64-linux-gnu/14/cc1',
       '/usr/libexec/gcc-cross/aarch64-linux-gnu/14/cc1plus <- /usr/libexec/gcc-cross/aarch64-linux-gnu/14/cc1plus',
     ]);
+    // The drivers and the assembler iceccd runs are scripts around the real ones.
+    assert.deepEqual(plan.entries.filter((entry) => entry.kind === 'script').map((entry) => entry.path),
+      ['/usr/aarch64-linux-gnu/bin/as', '/usr/bin/as', '/usr/bin/g++', '/usr/bin/gcc']);
     const dirs = plan.entries.filter((entry) => entry.kind === 'dir').map((entry) => entry.path);
     // The driver reaches 'as' through lib/gcc-cross/<triplet>/<major>/../../../../<triplet>/bin/as: that directory must exist.
     assert.ok(dirs.includes('/usr/lib/gcc-cross/aarch64-linux-gnu/14'));

@@ -28,9 +28,58 @@ export interface EnvTreeFacts {
 export interface EnvEntry {
   /** Path inside the tarball, absolute ('/usr/bin/gcc'). */
   readonly path: string;
-  /** 'file': a copy of `source` (tree-relative, resolved); 'dir': an empty directory. */
-  readonly kind: 'file' | 'dir';
+  /** 'file': a copy of `source` (tree-relative, resolved); 'dir': an empty directory; 'script': `text`, executable. */
+  readonly kind: 'file' | 'dir' | 'script';
   readonly source?: string;
+  readonly text?: string;
+}
+
+/**
+ * The assembler the cross driver runs on a helper: the real one, after taking
+ * ' -fdirectives-only' out of the DW_AT_producer string in the assembly. icecc
+ * preprocesses with -fdirectives-only (the only way the helper's columns in
+ * the debug info stay the source's) and the helper's cc1 gets it too, which
+ * gcc records; the root's own compile never has it.
+ */
+export function assemblerScript(real: string): string {
+  return [
+    '#!/bin/sh',
+    '# crossroot icecream environment: the assembler, with the producer string the root\'s own compile records.',
+    'for last do :; done',
+    'case $last in',
+    String.raw`  *.s) /usr/bin/sed -i '/^\t\.string\t"GNU /s/ -fdirectives-only\([ "]\)/\1/' "$last" || exit 1 ;;`,
+    'esac',
+    `exec ${real} "$@"`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * What iceccd runs as /usr/bin/gcc and /usr/bin/g++: the cross driver, without
+ * the `--param ggc-min-expand=N --param ggc-min-heapsize=N` iceccd adds to
+ * every gcc job. Those tune only the compiler's garbage collector, but gcc
+ * records them in DW_AT_producer, so with -g the object would differ from the
+ * one the root's compiler makes.
+ */
+export function driverScript(real: string): string {
+  return [
+    '#!/bin/sh',
+    '# crossroot icecream environment: the cross driver without iceccd\'s --param ggc-min-* (recorded in DW_AT_producer).',
+    'param=',
+    'for arg do',
+    '  shift',
+    '  if [ -n "$param" ]; then',
+    '    param=',
+    '    case $arg in ggc-min-expand=*|ggc-min-heapsize=*) continue ;; esac',
+    '    set -- "$@" --param "$arg"',
+    '    continue',
+    '  fi',
+    '  if [ "$arg" = --param ]; then param=1; continue; fi',
+    '  set -- "$@" "$arg"',
+    'done',
+    `exec ${real} "$@"`,
+    '',
+  ].join('\n');
 }
 
 export interface ToolchainEnvPlan {
@@ -108,18 +157,24 @@ export function planToolchainEnv(tree: EnvTreeFacts, triplet: string, major: str
   const add = (path: string, source: string): void => {
     if (!entries.has(path)) entries.set(path, { path, kind: 'file', source });
   };
-  add('/usr/bin/gcc', gcc);
-  add('/usr/bin/g++', gxx);
+  add('/usr/bin/gcc.real', gcc);
+  add('/usr/bin/g++.real', gxx);
+  const shell = need('\'/bin/sh\'', resolveFile(tree, '/bin/sh'));
+  add('/bin/sh', shell);
   add(cc1, cc1);
   add(cc1plus, cc1plus);
-  add(asPath, as);
-  // iceccd checks that an installed environment has /usr/bin/as before it runs a job there.
-  add('/usr/bin/as', as);
+  add(`${asPath}.real`, as);
+  const sed = need('\'/usr/bin/sed\'', resolveFile(tree, '/usr/bin/sed') ?? resolveFile(tree, '/bin/sed'));
+  add('/usr/bin/sed', sed);
   add('/bin/true', trueProgram);
   add('/usr/bin/true', trueProgram);
   const plugin = crossTool(tree, triplet, major, 'liblto_plugin.so');
   if (plugin !== null) add(`/usr/libexec/gcc-cross/${triplet}/${major}/liblto_plugin.so`, plugin);
-  addLibraryClosure(tree, [gcc, gxx, cc1, cc1plus, as, trueProgram], add);
+  addLibraryClosure(tree, [gcc, gxx, cc1, cc1plus, as, trueProgram, shell, sed], add);
+  // iceccd checks that an installed environment has /usr/bin/as before it runs a job there.
+  for (const path of [asPath, '/usr/bin/as']) entries.set(path, { path, kind: 'script', text: assemblerScript(`${asPath}.real`) });
+  entries.set('/usr/bin/gcc', { path: '/usr/bin/gcc', kind: 'script', text: driverScript('/usr/bin/gcc.real') });
+  entries.set('/usr/bin/g++', { path: '/usr/bin/g++', kind: 'script', text: driverScript('/usr/bin/g++.real') });
   const dirs = new Set<string>();
   for (const path of [...entries.keys(), `/usr/lib/gcc-cross/${triplet}/${major}/.`]) {
     for (let dir = dirName(path); dir !== '/'; dir = dirName(dir)) dirs.add(dir);

@@ -59,8 +59,8 @@ export interface ToolchainEnv {
 function inputKey(toolsDir: string, plan: ToolchainEnvPlan): string {
   const hash = createHash('sha256').update(`${toolsDir}\n${plan.triplet}\n${plan.gccMajor}\n`);
   for (const entry of plan.entries) {
-    if (entry.kind === 'dir' || entry.source === undefined) {
-      hash.update(`d ${entry.path}\n`);
+    if (entry.kind !== 'file' || entry.source === undefined) {
+      hash.update(`${entry.kind} ${entry.path} ${entry.text ?? ''}\n`);
       continue;
     }
     const stat = statSync(join(toolsDir, entry.source));
@@ -106,6 +106,11 @@ export async function ensureToolchainEnv(toolsDir: string, triplet: string, majo
       const at = join(tree, entry.path);
       if (entry.kind === 'dir') {
         mkdirSync(at, { recursive: true, mode: 0o755 });
+        chmodSync(at, 0o755);
+        continue;
+      }
+      if (entry.kind === 'script') {
+        writeFileSync(at, entry.text ?? '', { mode: 0o755 });
         chmodSync(at, 0o755);
         continue;
       }
