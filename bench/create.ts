@@ -10,7 +10,8 @@
 //   node --import tsx bench/create.ts [--suite S] [--arch A]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRoot, runInBuildNamespace } from '../src/runner/create/create.ts';
+import { createRoot } from '../src/runner/create/create.ts';
+import { runInBuildNamespace } from '../src/runner/create/build-namespace.ts';
 import { DEFAULT_MIRROR, privateRegisterString, resolveTargetArch, staticEmulatorPath } from '../src/core/create/create-plan.ts';
 import { runProcess } from '../src/runner/process/process.ts';
 

@@ -23,6 +23,8 @@ debian_packages=(
   icecc           # icecc, iceccd, icecc-scheduler: run --icecream and its cluster test
   iproute2        # ip netns: the icecream test's private network
   debootstrap arch-install-scripts proot  # peers measured side by side in bench/
+  attr            # getfattr/setfattr: xattrs of exported and imported image layers
+  skopeo umoci podman runc catatonit  # real image clients the export/import tests use (runc: crun refuses hybrid cgroups)
   ca-certificates
 )
 

@@ -10,4 +10,6 @@ test('the library entry exposes the core and reads an ELF header', () => {
   const rule = crossroot.parseRegisterString(':x:M::\\x7fELF::/bin/true:F');
   assert.equal(rule.ok, true);
   assert.equal(typeof crossroot.main, 'function');
+  assert.equal(typeof crossroot.exportImage, 'function');
+  assert.equal(typeof crossroot.importImage, 'function');
 });

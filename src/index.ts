@@ -30,5 +30,9 @@ export { createExecWorld } from './runner/inspect/exec-world.ts';
 export { inspectPath, type InspectRecord } from './runner/inspect/inspect.ts';
 export { scanTrees, type ScanResult } from './runner/inspect/scan.ts';
 
+// Images: roots to OCI/docker archives and back
+export { exportImage, type ExportOptions, type ExportResult, type ExportedImage, type ImageFormat } from './runner/image/export.ts';
+export { importImage, type ImportImageOptions } from './runner/image/import-root.ts';
+
 // The command line, for embedding: main(argv, io) -> exit status
 export { main } from './cli/main.ts';

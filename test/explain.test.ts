@@ -151,14 +151,14 @@ describe('crossroot explain', () => {
       return;
     }
     const program = put(join(work, 'outside', 'bash'), aarch64Dynamic(ARM64_LOADER));
-    const { code, json } = await runCliJson<ExplainJson>(['explain', program, '--binfmt-dir', binfmt]);
+    const { code, json } = await runCliJson<ExplainJson>(['explain', '--binfmt-dir', binfmt, program]);
     assert.equal(json.ok, true, 'the kernel starts the emulator');
     assert.equal(json.starts, false);
     assert.equal(code, 1);
     assert.deepEqual(json.problems.map((problem) => problem.code), ['EMULATED_LOADER_MISSING']);
     assert.match(json.problems[0]?.fix ?? '', /crossroot run --arch aarch64/);
     assert.equal(json.emulated?.loader, ARM64_LOADER);
-    const human = await runCli(['explain', program, '--binfmt-dir', binfmt]);
+    const human = await runCli(['explain', '--binfmt-dir', binfmt, program]);
     assert.match(human.stdout, /=> but the program fails to start: /);
   });
 
@@ -170,11 +170,46 @@ describe('crossroot explain', () => {
     const program = put(join(work, 'outside', 'bash'), aarch64Dynamic(ARM64_LOADER));
     const prefix = join(work, 'gnemul');
     put(join(prefix, ARM64_LOADER), aarch64Header());
-    const run = await runCli(['explain', program, '--binfmt-dir', binfmt, '--json'], { env: { QEMU_LD_PREFIX: prefix } });
+    const run = await runCli(['explain', '--json', '--binfmt-dir', binfmt, program], { env: { QEMU_LD_PREFIX: prefix } });
     const json = JSON.parse(run.stdout) as ExplainJson;
     assert.equal(run.code, 0, run.stdout);
     assert.equal(json.starts, true);
     assert.equal(json.emulated?.loaderRealPath, join(prefix, ARM64_LOADER));
+  });
+
+  it('with --binfmt-dir, the fix for a disabled entry names that dir; a missing --binfmt-dir says it does not exist', async () => {
+    const disabled = join(work, 'disabled-binfmt');
+    put(join(disabled, 'status'), 'enabled\n', 0o644);
+    put(join(disabled, 'register'), '', 0o200);
+    put(join(disabled, 'qemu-aarch64'), AARCH64_ENTRY.replace(/^enabled/, 'disabled'), 0o644);
+    const { code, json } = await runCliJson<ExplainJson>(['explain', '--root', root, '--binfmt-dir', disabled, '/bin/arm']);
+    assert.equal(code, 1);
+    const fix = json.problems.find((problem) => problem.code === 'ENTRY_DISABLED')?.fix ?? '';
+    assert.ok(fix.includes(`echo 1 > ${disabled}/qemu-aarch64`), fix);
+    const missing = await runCli(['explain', '--binfmt-dir', join(work, 'no-such-dir'), '/bin/true']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /does not exist/);
+    assert.doesNotMatch(missing.stderr, /mount/);
+  });
+
+  it('a dangling symlink names the link and its target, on the host and in a root', async () => {
+    const dir = join(work, 'links');
+    mkdirSync(dir, { recursive: true });
+    symlinkSync('python3.11', join(dir, 'python3'));
+    const host = await runCliJson<ExplainJson>(['explain', '--binfmt-dir', emptyBinfmt, join(dir, 'python3')]);
+    assert.equal(host.code, 1);
+    assert.deepEqual(host.json.problems.map((problem) => problem.code), ['DANGLING_SYMLINK']);
+    assert.match(host.json.problems[0]?.message ?? '', /python3' is a symbolic link to 'python3\.11'/);
+    symlinkSync('python3.11', join(root, 'usr', 'bin', 'python3'));
+    const inRoot = await runCliJson<ExplainJson>(['explain', '--root', root, '--binfmt-dir', emptyBinfmt, '/usr/bin/python3']);
+    assert.deepEqual(inRoot.json.problems.map((problem) => problem.code), ['DANGLING_SYMLINK']);
+  });
+
+  it('#!/usr/bin/env python3 -u is flagged: env gets one argument', async () => {
+    const script = put(join(work, 'env-split'), '#!/usr/bin/env python3 -u\nprint(1)\n');
+    const { json } = await runCliJson<ExplainJson>(['explain', '--binfmt-dir', emptyBinfmt, script]);
+    assert.deepEqual(json.argv?.slice(0, 2), ['/usr/bin/env', 'python3 -u']);
+    assert.ok(json.problems.some((problem) => problem.code === 'SHEBANG_ENV_SPLIT' && problem.fix.includes('env -S')), JSON.stringify(json.problems));
   });
 
   it('usage errors exit 2; a --binfmt-dir that is not binfmt_misc exits 1', async () => {

@@ -199,3 +199,24 @@ test('busybox of every cached Debian architecture: arch and debianArch (armhf vs
     assert.equal(record.elf?.static, true, debian);
   }
 });
+
+test('human output says what file(1) says: OS ABI and ARM float ABI in words, x32, truncated with where, CRLF visible', async () => {
+  const { buildElf } = await import('./support/elf-builder.ts');
+  const armhf = join(dir, 'armhf');
+  writeFileSync(armhf, buildElf({ bits: 32, endian: 'little', machine: 40, flags: 0x05000400, osabi: 3 }));
+  const x32 = join(dir, 'x32');
+  writeFileSync(x32, buildElf({ bits: 32, endian: 'little', machine: 62 }));
+  const short = join(dir, 'short-header');
+  writeFileSync(short, readFileSync(LS).subarray(0, 40));
+  const crlf = join(dir, 'crlf.sh');
+  writeFileSync(crlf, '#!/bin/sh\r\necho hi\r\n');
+  const run = await runCli(['inspect', armhf, x32, short, crlf]);
+  const [armLine, x32Line, shortLine, crlfLine] = run.stdout.trim().split('\n');
+  assert.match(armLine ?? '', /ARM, arm \(armhf\), GNU\/Linux, EABI5 hard-float/);
+  assert.match(x32Line ?? '', /X86-64 x32, x32, no QEMU target, SYSV/);
+  assert.match(shortLine ?? '', /: ELF, truncated: read ELF header: file ends at byte '40', the header needs '64'$/);
+  assert.match(crlfLine ?? '', /interpreter \/bin\/sh\\r \(CRLF line ending/);
+  const json = await runCliJson<InspectRecord[]>(['inspect', x32]);
+  assert.equal(json.json[0]?.debianArch, 'x32');
+  assert.equal(json.json[0]?.elf?.abi, 'x32');
+});

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { DEFAULT_SUITE, aptCacheDir } from '../src/core/create/create-plan.ts';
 import { hostRegistrations } from './support/fake-host-binfmt.ts';
 import { TEST_CACHE } from './support/cached-roots.ts';
-import { mountPoints } from './support/package-roots.ts';
+import { mountsUnder } from '../src/runner/host/mounts.ts';
 import { createUnprivilegedUser } from './support/unprivileged-user.ts';
 import type { UnprivilegedUser } from './support/unprivileged-user.ts';
 
@@ -30,10 +30,6 @@ let registrationsBefore: string[] = [];
 function theUser(): UnprivilegedUser {
   assert.ok(user !== null, 'the test user exists');
   return user;
-}
-
-function mountsUnder(dir: string): string[] {
-  return mountPoints().filter((point) => point === dir || point.startsWith(`${dir}/`));
 }
 
 /** Names in `dir`'s parent that belong to it: DIR itself and its partial/old siblings. */

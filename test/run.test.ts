@@ -16,8 +16,8 @@ import { runProcess } from '../src/runner/process/process.ts';
 import type { RunResult } from '../src/runner/process/process.ts';
 import { aarch64Entry, hostRegistrations, runCliWithHostEntries } from './support/fake-host-binfmt.ts';
 import type { TestRoot } from './support/package-roots.ts';
-import { makeTestRoot, mountPoints } from './support/package-roots.ts';
-import { mountsUnder as mountsUnderText } from '../src/runner/enter/enter.ts';
+import { makeTestRoot } from './support/package-roots.ts';
+import { mountsUnder } from '../src/runner/host/mounts.ts';
 import { cliCommand, spawnCli } from './support/cli.ts';
 import { createUnprivilegedUser } from './support/unprivileged-user.ts';
 
@@ -37,10 +37,6 @@ function processesRootedAt(dir: string): number[] {
     }
   }
   return found;
-}
-
-function mountsUnder(dir: string): string[] {
-  return mountPoints().filter((point) => point === dir || point.startsWith(`${dir}/`));
 }
 
 /** Names, sizes, modes and mtimes of everything under `dir` (a host directory a hostile root points at). */
@@ -191,7 +187,7 @@ describe('run: status, streams, options', () => {
       rmSync(empty, { recursive: true, force: true });
     }
     const badArch = await crossroot(['run', '--arch', 'nosucharch', '--', 'true']);
-    assert.equal(badArch.exitCode, 1);
+    assert.equal(badArch.exitCode, 2, 'an unknown --arch name is a usage error');
     assert.match(badArch.stderr, /nosucharch/);
     const wrongArch = await crossroot(['run', arm64, '--arch', 'armhf', '--', 'true']);
     assert.equal(wrongArch.exitCode, 1);
@@ -264,7 +260,7 @@ describe('mounts left by other tools', () => {
 
   test('mountsUnder reads /proc/self/mounts, octal escapes included', () => {
     const text = 'proc /proc proc rw 0 0\ntmpfs /r/dev tmpfs rw 0 0\ntmpfs /r2/x tmpfs rw 0 0\ntmpfs /r/with\\040space tmpfs rw 0 0\n';
-    assert.deepEqual(mountsUnderText('/r', text), ['/r/dev', '/r/with space']);
+    assert.deepEqual(mountsUnder('/r', text), ['/r/dev', '/r/with space']);
   });
 });
 

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { runCli, runCliJson } from './support/cli.ts';
 import { runProcess } from '../src/runner/process/process.ts';
 import type { ScanResult } from '../src/runner/inspect/scan.ts';
-import { mountPointsOf } from '../src/runner/inspect/scan.ts';
 import { DEBIAN_PACKAGES_CACHE, ensureDebianPackages } from './support/debian-packages.ts';
 
 let dir = '';
@@ -119,16 +118,6 @@ test('pseudo filesystems are not entered', { skip: existsSync('/proc/self') ? fa
   assert.ok(performance.now() - started < 5000);
   assert.deepEqual(run.json.skipped, [{ path: '/proc', filesystem: 'proc' }]);
   assert.equal(run.json.total.files, 0);
-});
-
-test('mountPointsOf decodes the octal escapes of /proc/self/mountinfo', () => {
-  const text = [
-    '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw',
-    '35 22 0:31 / /mnt/with\\040space\\011tab rw - tmpfs tmpfs rw',
-    '36 22 0:32 / /mnt/back\\134slash rw - tmpfs tmpfs rw',
-    '',
-  ].join('\n');
-  assert.deepEqual([...mountPointsOf(text)], ['/', '/mnt/with space\ttab', '/mnt/back\\slash']);
 });
 
 test('pseudo filesystems mounted inside a scanned tree are skipped, as the device check did', { skip: existsSync('/proc/self/mountinfo') ? false : 'no /proc' }, async () => {

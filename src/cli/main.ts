@@ -23,6 +23,7 @@ const COMMANDS: readonly { readonly name: string; readonly load: () => Promise<R
   { name: 'binfmt', load: async () => (await import('./commands/binfmt.ts')).registerBinfmt },
   { name: 'create', load: async () => (await import('./commands/create.ts')).registerCreate },
   { name: 'roots', load: async () => (await import('./commands/roots.ts')).registerRoots },
+  { name: 'export', load: async () => (await import('./commands/export.ts')).registerExport },
   { name: 'accelerate', load: async () => (await import('./commands/accelerate.ts')).registerAccelerate },
   { name: 'icecream-env', load: async () => (await import('./commands/icecream-env.ts')).registerIcecreamEnv },
   { name: 'doctor', load: async () => (await import('./commands/doctor.ts')).registerDoctor },

@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   ENTER_FAILED: 'setting up the namespaces, mounts or emulation of a run failed',
   TOOLS_ROOT: 'the native tools root for acceleration could not be created',
   ICECREAM: 'an icecream toolchain environment could not be packed, or the icecream cluster could not be used',
+  IMAGE_INVALID: 'an OCI or docker image is malformed, or one of its blobs does not match its digest',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -46,7 +46,8 @@ test('readInstance: no register/status is BINFMT_NOT_MOUNTED with a mount hint; 
   try {
     assert.throws(() => readInstance(empty), (error: { code?: string; hint?: string }) =>
       error.code === 'BINFMT_NOT_MOUNTED' && (error.hint ?? '').includes('mount -t binfmt_misc'));
-    assert.throws(() => readInstance(join(empty, 'missing')), { code: 'BINFMT_NOT_MOUNTED' });
+    assert.throws(() => readInstance(join(empty, 'missing')), (error: { code?: string; message?: string; hint?: string }) =>
+      error.code === 'BINFMT_NOT_MOUNTED' && /does not exist/.test(error.message ?? '') && (error.hint ?? '').includes('--binfmt-dir'));
     assert.throws(() => readInstance(broken), { code: 'BINFMT_READ' });
     assert.throws(() => readInstance(badStatus), { code: 'BINFMT_READ' });
   } finally {

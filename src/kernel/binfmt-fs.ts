@@ -18,10 +18,12 @@
 import { closeSync, openSync, opendirSync, readSync, statSync, statfsSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BinfmtEntry } from '../core/binfmt/entry.ts';
+import { DEFAULT_BINFMT_DIR } from '../core/binfmt/entry.ts';
 import { parseEntryText } from '../core/binfmt/rule.ts';
 import { CrossrootError } from '../core/errors.ts';
 
-export const DEFAULT_BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
+export { DEFAULT_BINFMT_DIR } from '../core/binfmt/entry.ts';
+
 /** statfs f_type of binfmt_misc ("BINM"). */
 export const BINFMTFS_MAGIC = 0x42494e4d;
 /** An entry file is at most a page of text; anything larger is not an entry. */
@@ -111,7 +113,14 @@ export function entryExists(dir: string, name: string): boolean {
 
 /** The status and entries of the binfmt_misc instance at `dir`, newest entry first. */
 export function readInstance(dir: string = DEFAULT_BINFMT_DIR): BinfmtInstance {
-  if (!isBinfmtDir(dir)) throw binfmtNotMounted(dir, 'it has no \'register\' and \'status\' files');
+  if (!isBinfmtDir(dir)) {
+    if (dir !== DEFAULT_BINFMT_DIR && !existsSync(dir)) {
+      throw new CrossrootError('BINFMT_NOT_MOUNTED', `read binfmt_misc at '${dir}': the directory does not exist`, {
+        hint: 'check the path given to --binfmt-dir',
+      });
+    }
+    throw binfmtNotMounted(dir, 'it has no \'register\' and \'status\' files');
+  }
   const status = readSmallFile(join(dir, 'status'));
   if (status === null) throw binfmtNotMounted(dir, 'its \'status\' file vanished');
   const enabled = status.trim() === 'enabled';

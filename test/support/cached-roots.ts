@@ -17,7 +17,8 @@
 // files asking for the same root wait for one create.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRoot, readMarker } from '../../src/runner/create/create.ts';
+import { createRoot } from '../../src/runner/create/create.ts';
+import { readMarker } from '../../src/runner/create/target.ts';
 import { managedSuite } from '../../src/runner/roots/roots.ts';
 import { TOOLCHAIN_PACKAGES, resolveTargetArch } from '../../src/core/create/create-plan.ts';
 

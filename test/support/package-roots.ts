@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess } from '../../src/runner/process/process.ts';
 import { debianPackageRoot, ensureDebianPackages } from './debian-packages.ts';
+import { mountPoints as parseMountPoints } from '../../src/core/host/mount-table.ts';
 
 export type TestRootArch = 'arm64' | 'armhf' | 'i386' | 'amd64';
 
@@ -68,7 +69,5 @@ export async function makeTestRoot(arch: TestRootArch, parent: string = tmpdir()
 
 /** Mount points of this mount namespace (octal escapes decoded). */
 export function mountPoints(): string[] {
-  return readFileSync('/proc/self/mounts', 'utf8').split('\n')
-    .map((line) => (line.split(' ')[1] ?? '').replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8))))
-    .filter((point) => point !== '');
+  return parseMountPoints(readFileSync('/proc/self/mounts', 'utf8'));
 }

@@ -22,7 +22,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runProcess } from '../../src/runner/process/process.ts';
 import type { RunResult } from '../../src/runner/process/process.ts';
-import { subordinateRange } from '../../src/runner/create/create.ts';
+import { subordinateRanges } from '../../src/runner/host/userns.ts';
 
 const TSX = import.meta.resolve('tsx');
 const SUBID_FILES = ['/etc/subuid', '/etc/subgid'] as const;
@@ -123,14 +123,14 @@ export async function createUnprivilegedUser(base: string): Promise<Unprivileged
   const gid = Number((await runProcess(['id', '-g', name])).stdout.trim());
   try {
     // useradd adds ranges itself when login.defs has SUB_UID_MIN...; they count the same.
-    if (subordinateRange('/etc/subuid', name, uid) === null || subordinateRange('/etc/subgid', name, uid) === null) {
+    if (subordinateRanges('/etc/subuid', { name, uid }).length === 0 || subordinateRanges('/etc/subgid', { name, uid }).length === 0) {
       removeSubIdLines(name, uid);
       const start = freeRangeStart();
       for (const file of SUBID_FILES) appendFileSync(file, `${name}:${String(start)}:${String(RANGE)}\n`);
     }
-    const subuid = subordinateRange('/etc/subuid', name, uid);
-    const subgid = subordinateRange('/etc/subgid', name, uid);
-    if (subuid === null || subgid === null) throw new Error(`no subordinate ranges for ${name}`);
+    const subuid = subordinateRanges('/etc/subuid', { name, uid })[0];
+    const subgid = subordinateRanges('/etc/subgid', { name, uid })[0];
+    if (subuid === undefined || subgid === undefined) throw new Error(`no subordinate ranges for ${name}`);
     const tmp = join(home, '.cache', 'tmp');
     mkdirSync(tmp, { recursive: true, mode: 0o700 });
     for (const dir of [join(home, '.cache'), tmp]) chownSync(dir, uid, gid);

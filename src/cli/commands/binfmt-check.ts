@@ -27,6 +27,10 @@ export interface CheckRecord {
   readonly arches: string[];
   /** false when no binfmt_misc was visible at the dir: taken names (EEXIST) were not checked. */
   readonly nameChecked: boolean;
+  /** Traps of a valid rule that install would refuse (TAKES_NATIVE). */
+  readonly warnings: RuleCheck['warnings'];
+  /** For a rule that does not parse: the expected layout. */
+  readonly hint: string | null;
 }
 
 function checkRecord(check: RuleCheck, visible: boolean): CheckRecord {
@@ -41,17 +45,22 @@ function checkRecord(check: RuleCheck, visible: boolean): CheckRecord {
     entry: entry === null ? null : summarizeEntry(entry),
     arches: check.arches,
     nameChecked: visible,
+    warnings: check.warnings,
+    hint: check.hint,
   };
 }
 
 function printHuman(io: Io, records: readonly CheckRecord[]): void {
   const paint = painter(io);
   for (const record of records) {
+    // The rule as typed (a shell would need it in single quotes), not JSON-escaped.
+    const rule = `'${record.rule}'`;
     if (record.valid && record.entryText !== null) {
-      io.stdout(`${paint('good', 'valid')}    ${JSON.stringify(record.rule)}\n`);
+      io.stdout(`${paint('good', 'valid')}    ${rule}\n`);
       for (const line of record.entryText.replace(/\n$/, '').split('\n')) io.stdout(`         ${line}\n`);
     } else {
-      io.stdout(`${paint('bad', (record.errno ?? '').padEnd(8))} ${JSON.stringify(record.rule)}: ${record.reason ?? ''}\n`);
+      io.stdout(`${paint('bad', (record.errno ?? '').padEnd(8))} ${rule}: ${record.reason ?? ''}\n`);
+      if (record.hint !== null) io.stdout(`hint: ${record.hint}\n`);
     }
   }
 }
@@ -75,6 +84,12 @@ export function registerBinfmtCheck(binfmt: Command, context: CliContext): void 
     const { checks, visible } = checkRules(rules, options.binfmtDir, io.cwd);
     if (!visible) warn(io, `no binfmt_misc at '${options.binfmtDir}': taken names (EEXIST) not checked`);
     const records = checks.map((check) => checkRecord(check, visible));
+    for (const record of records) {
+      for (const warning of record.warnings) {
+        warn(io, `check '${record.rule}': ${warning.message}`);
+        io.stderr(`hint: ${warning.hint}\n`);
+      }
+    }
     if (options.json === true) writeJson(io, records);
     else printHuman(io, records);
     return records.every((record) => record.valid) ? 0 : 1;

@@ -1,5 +1,5 @@
 // `crossroot create DIR --arch ARCH [--suite S] [--variant V] [--include PKG,...] [--mirror URL]
-//  [--from-tar FILE] [--force] [--json]`: a Debian root of another architecture.
+//  [--from-tar FILE | --from-image FILE] [--force] [--json]`: a Debian root of another architecture.
 import { resolve } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
@@ -7,7 +7,7 @@ import type { CliContext } from '../context.ts';
 import { onRun } from '../context.ts';
 import type { ArchOptions, ProgressOptions } from '../options.ts';
 import { addArchOption, addHelpSections, addJsonOption, addProgressOptions, archOf } from '../options.ts';
-import { info } from '../render/errors.ts';
+import { info, warn } from '../render/errors.ts';
 import { writeJson } from '../render/json.ts';
 import { progressReporter } from '../render/progress.ts';
 import { cacheRoot, createRoot } from '../../runner/create/create.ts';
@@ -22,6 +22,7 @@ interface CreateCliOptions extends ArchOptions, ProgressOptions {
   readonly include?: string[];
   readonly mirror?: string;
   readonly fromTar?: string;
+  readonly fromImage?: string;
   readonly force?: boolean;
   readonly tool?: BootstrapTool;
   readonly fresh?: boolean;
@@ -31,7 +32,7 @@ interface CreateCliOptions extends ArchOptions, ProgressOptions {
 const INTERRUPTS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export function renderCreateResult(result: CreateResult): string {
-  const cache = result.tool === 'tar' ? '' : result.cache.snapshot
+  const cache = result.tool === 'tar' || result.tool === 'image' ? '' : result.cache.snapshot
     ? '; copied from the snapshot of an identical earlier create (the archive has not changed since)'
     : result.cache.hit
     ? `; all ${result.cache.packages} packages came from the cache`
@@ -50,6 +51,7 @@ export function registerCreate(program: Command, context: CliContext): void {
     .option('--include <packages>', 'extra packages, comma-separated (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
     .option('--mirror <url>', 'the Debian mirror URL (default: http://deb.debian.org/debian)')
     .option('--from-tar <file>', 'import a root filesystem tarball (.tar, .tar.gz, .tar.xz, .tar.zst) instead of bootstrapping')
+    .option('--from-image <file>', 'import an OCI image (layout directory or tar) or a docker archive; an index needs --arch')
     .option('--force', 'replace an existing crossroot root at DIR')
     .option('--fresh', 'bootstrap even if an identical earlier root could be copied (the package cache is still used)')
     .addOption(new Option('--tool <tool>', 'bootstrap tool (default: mmdebstrap)').choices(BOOTSTRAP_TOOLS));
@@ -66,8 +68,9 @@ export function registerCreate(program: Command, context: CliContext): void {
   onRun<CreateCliOptions>(command, context, async ([dir], options) => {
     const { io } = context;
     if (dir === undefined) throw new UsageError('create: DIR is required');
+    if (options.fromTar !== undefined && options.fromImage !== undefined) throw new UsageError("create: give '--from-tar' or '--from-image', not both");
     const arch = archOf(options);
-    if (arch === undefined && options.fromTar === undefined) {
+    if (arch === undefined && options.fromTar === undefined && options.fromImage === undefined) {
       throw new UsageError("create: '--arch' is required", { hint: "e.g. 'crossroot create ./arm64-root --arch arm64'" });
     }
     const progress = progressReporter(io, { quiet: options.quiet === true || options.json === true, mode: options.progress });
@@ -90,6 +93,7 @@ export function registerCreate(program: Command, context: CliContext): void {
         includes: parseIncludes(options.include ?? []),
         mirror: options.mirror,
         fromTar: options.fromTar === undefined ? undefined : resolve(io.cwd, options.fromTar),
+        fromImage: options.fromImage === undefined ? undefined : resolve(io.cwd, options.fromImage),
         force: options.force,
         tool: options.tool,
         fresh: options.fresh,
@@ -102,6 +106,7 @@ export function registerCreate(program: Command, context: CliContext): void {
     }
     if (options.json === true) writeJson(io, result);
     else io.stdout(renderCreateResult(result));
+    for (const warning of options.json === true ? [] : result.warnings ?? []) warn(io, warning);
     return 0;
   });
 }

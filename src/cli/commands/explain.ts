@@ -63,7 +63,7 @@ export function explain(path: string, args: readonly string[], options: ExplainO
     root: root === null ? null : toBytes(root),
     cwd: root === null ? toBytes(io.cwd) : '/',
     hostCwd: toBytes(io.cwd),
-    binfmt: { enabled: instance.enabled, entries: instance.entries },
+    binfmt: { enabled: instance.enabled, entries: instance.entries, dir: toBytes(binfmtDir) },
     qemuLdPrefix: io.env['QEMU_LD_PREFIX'] === undefined || io.env['QEMU_LD_PREFIX'] === '' ? null : toBytes(io.env['QEMU_LD_PREFIX']),
   });
   const argv = [toBytes(options.argv0 ?? path), ...args.map(toBytes)];

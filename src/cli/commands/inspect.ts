@@ -66,16 +66,23 @@ export function describe(record: InspectRecord): string {
     if (script === undefined || script.interpreter === null) {
       return `${where}: script with an unusable #! line (${script?.reason ?? 'unknown'}: ${script?.errno ?? 'ENOEXEC'})`;
     }
-    return `${where}: script, interpreter ${script.interpreter}${script.argument === null ? '' : `, argument '${script.argument}'`}`;
+    // A CR stays visible: the kernel takes it as part of the interpreter or argument.
+    const shown = (text: string): string => text.replace(/\r/g, '\\r');
+    return `${where}: script, interpreter ${shown(script.interpreter)}${script.argument === null ? '' : `, argument '${shown(script.argument)}'`}`
+      + (script.crlf ? ' (CRLF line ending: the kernel keeps the \\r)' : '');
   }
   const elf = record.elf;
-  if (elf === undefined) return `${where}: ELF, unreadable`;
-  const arch = record.arch === null ? 'no QEMU target'
+  if (elf === undefined) {
+    const what = record.error?.code === 'ELF_TRUNCATED' ? 'truncated' : 'malformed';
+    return `${where}: ELF, ${what}${record.error?.detail === undefined ? '' : `: ${record.error.detail}`}`;
+  }
+  const arch = record.arch === null
+    ? (record.debianArch === null ? 'no QEMU target' : `${record.debianArch}, no QEMU target`)
     : record.debianArch === null ? record.arch : `${record.arch} (${record.debianArch})`;
   const parts = [
     `ELF ${elf.class}-bit ${elf.endian === 'little' ? 'LSB' : 'MSB'} ${elf.type}${elf.pie ? ' (PIE)' : ''}`,
-    `${elf.machineName}, ${arch}`,
-    `osabi ${elf.osabi}, flags 0x${elf.flags.toString(16)}`,
+    `${elf.machineName}${elf.abi === null ? '' : ` ${elf.abi}`}, ${arch}`,
+    `${elf.osabiName}, ${elf.flagsText ?? `flags 0x${elf.flags.toString(16)}`}`,
   ];
   if (elf.interpreter !== null) parts.push(`interpreter ${elf.interpreter}`);
   else if (elf.static && elf.type === 'EXEC') parts.push('static');

@@ -16,6 +16,9 @@ import { CrossrootError } from '../errors.ts';
 import { NO_FLAGS } from '../binfmt/entry.ts';
 import { entryMatchesHead } from '../binfmt/match.ts';
 
+/** EM_X86_64. */
+const X86_64_MACHINE = 62;
+
 /** EF_MIPS_ABI2: set in e_flags of 32-bit MIPS n32 objects. */
 export const EF_MIPS_ABI2 = 0x20;
 /** ARM EABI version lives in the top byte of e_flags (EF_ARM_EABIMASK). */
@@ -531,11 +534,12 @@ const DEBIAN_BY_ARCH: Partial<Record<ArchName, string>> = Object.fromEntries(
 /**
  * The Debian architecture an ELF file was built for. ARM splits by e_flags:
  * EABI version 5 with EF_ARM_ABI_FLOAT_HARD is armhf, other EABI5 is armel;
- * older ARM ABIs have no current Debian port (null).
+ * older ARM ABIs have no current Debian port (null). X86-64 in ELFCLASS32 is x32.
  */
 export function debianArchOf(facts: ElfIdentity): string | null {
   const arch = archOfElf(facts);
-  if (arch === null) return null;
+  // x32: X86-64 code in ELFCLASS32, a Debian port with no QEMU target of its own.
+  if (arch === null) return facts.class === 32 && facts.machine === X86_64_MACHINE ? 'x32' : null;
   if (arch.name === 'arm') {
     if (((facts.flags & EF_ARM_EABIMASK) >>> 0) !== EF_ARM_EABI_VER5) return null;
     return (facts.flags & EF_ARM_ABI_FLOAT_HARD) !== 0 ? 'armhf' : 'armel';

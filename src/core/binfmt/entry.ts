@@ -49,5 +49,8 @@ export interface ExtensionEntry extends EntryCommon {
 
 export type BinfmtEntry = MagicEntry | ExtensionEntry;
 
+/** Where the host's binfmt_misc instance is mounted. */
+export const DEFAULT_BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
+
 /** The kernel's read window: bprm->buf, zero-padded (BINPRM_BUF_SIZE since 5.1). */
 export const BINPRM_BUF_SIZE = 256;

@@ -8,7 +8,7 @@ import { parseRegisterString, renderEntryText } from './rule.ts';
 import type { EmulatorFacts, InstallPlanInput } from './install-plan.ts';
 import {
   allInstallableArches, applySteps, binfmtDFileName, debianTemplateText, defaultFlags,
-  nativeMatches, parseFlagLetters, planInstall, planUninstall, referenceHead, referenceProgram, sameEntryContent,
+  nativeMatches, ruleWarnings, parseFlagLetters, planInstall, planUninstall, referenceHead, referenceProgram, sameEntryContent,
 } from './install-plan.ts';
 import { parseElfBytes } from '../elf/elf.ts';
 import { archOfEntryName, ownEntry } from './own-entries.ts';
@@ -208,5 +208,15 @@ describe('reference programs and what an entry takes', () => {
     assert.equal(sameEntryContent(base, { ...base, interpreter: '/usr/bin/qemu-arm' }), false);
     assert.equal(sameEntryContent(base, { ...base, flags: parseFlagLetters('PF') }), false);
     assert.equal(sameEntryContent(base, { ...base, enabled: false }), false);
+  });
+});
+
+describe('ruleWarnings', () => {
+  it('flags a rule that takes native programs, with the interpreter named', () => {
+    const wide = parse(':x:M::\\x7fELF::/bin/true:');
+    const warnings = ruleWarnings(wide, ['x86_64', 'i386']);
+    assert.deepEqual(warnings.map((warning) => warning.code), ['TAKES_NATIVE']);
+    assert.match(warnings[0]?.message ?? '', /'x86_64', 'i386'.*'\/bin\/true'/);
+    assert.deepEqual(ruleWarnings(ownEntry(archByName('aarch64'), '/x', parseFlagLetters('F')), ['x86_64', 'i386']), []);
   });
 });

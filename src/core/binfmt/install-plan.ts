@@ -133,6 +133,33 @@ export function nativeMatches(entry: BinfmtEntry, nativeArches: readonly ArchNam
   return nativeArches.filter((name) => entryMatchesHead(entry, referenceHead(archByName(name))));
 }
 
+/** What an entry that matches host programs does to them (install's HOST_NATIVE, check's TAKES_NATIVE). */
+export function takesNativeMessage(native: readonly ArchName[], interpreter: string): string {
+  return `the entry matches programs of ${native.map((n) => `'${n}'`).join(', ')}, which this host runs natively: every such host program would go through '${interpreter}'`;
+}
+
+export const RULE_WARNING_CODES = {
+  TAKES_NATIVE: 'the rule would take the host\'s own native programs (install refuses it without --force)',
+} as const;
+export type RuleWarningCode = keyof typeof RULE_WARNING_CODES;
+
+export interface RuleWarning {
+  readonly code: RuleWarningCode;
+  readonly message: string;
+  readonly hint: string;
+}
+
+/** The traps of a valid rule that `binfmt install` would refuse: an entry that takes host programs. */
+export function ruleWarnings(entry: BinfmtEntry, nativeArches: readonly ArchName[]): RuleWarning[] {
+  const native = nativeMatches(entry, nativeArches);
+  if (native.length === 0) return [];
+  return [{
+    code: 'TAKES_NATIVE',
+    message: takesNativeMessage(native, entry.interpreter),
+    hint: 'pin the foreign e_machine, class and byte order with the magic and mask (crossroot binfmt install ARCH writes such a rule)',
+  }];
+}
+
 /** A temporary name free in `taken` and not the final one: .next, .next2, ... */
 function temporaryName(finalName: string, taken: ReadonlySet<string>): string {
   for (let i = 1; ; i++) {
@@ -169,9 +196,7 @@ export function planArch(arch: Architecture, input: InstallPlanInput): ArchPlan 
   }
   const native = nativeMatches(entry, input.nativeArches);
   if (native.length > 0 && input.force !== true) {
-    return refuse(arch.name, 'HOST_NATIVE',
-      `the entry matches programs of ${native.map((n) => `'${n}'`).join(', ')}, which this host runs natively: every such host program would go through '${emulator.path}' (use --force to register anyway)`,
-      facts);
+    return refuse(arch.name, 'HOST_NATIVE', `${takesNativeMessage(native, emulator.path)} (use --force to register anyway)`, facts);
   }
 
   const entries = input.entries;

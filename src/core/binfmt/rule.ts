@@ -19,6 +19,9 @@ import { BINPRM_BUF_SIZE, flagsToString } from './entry.ts';
 import { CrossrootError } from '../errors.ts';
 
 /** Shortest and longest accepted write(2), in bytes, including an optional trailing newline. */
+/** The layout of a register string, for hints (Documentation/admin-guide/binfmt-misc.rst). */
+export const REGISTER_STRING_FORMAT = ':name:type:offset:magic:mask:interpreter:flags';
+
 export const MIN_REGISTER_LENGTH = 11;
 export const MAX_REGISTER_LENGTH = 1920;
 /** The kernel pads the copied record with this many delimiter bytes. */

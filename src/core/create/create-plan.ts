@@ -64,7 +64,7 @@ export interface RootMarker {
   readonly variant: string;
   readonly includes: readonly string[];
   readonly mirror: string | null;
-  readonly tool: BootstrapTool | 'tar';
+  readonly tool: BootstrapTool | 'tar' | 'image';
   /** ISO 8601. */
   readonly created: string;
   /** Host uid that owns the tree (0 for root-made roots); uid 0 inside the root maps to it. */
@@ -91,7 +91,7 @@ export function parseMarker(text: string): RootMarker | null {
     variant: typeof record['variant'] === 'string' ? record['variant'] : '',
     includes: Array.isArray(record['includes']) ? record['includes'].filter((item): item is string => typeof item === 'string') : [],
     mirror: typeof record['mirror'] === 'string' ? record['mirror'] : null,
-    tool: record['tool'] === 'debootstrap' || record['tool'] === 'tar' ? record['tool'] : 'mmdebstrap',
+    tool: record['tool'] === 'debootstrap' || record['tool'] === 'tar' || record['tool'] === 'image' ? record['tool'] : 'mmdebstrap',
     created: record['created'],
     ownerUid: typeof record['ownerUid'] === 'number' ? record['ownerUid'] : 0,
   };

@@ -3,6 +3,7 @@
 // becomes [interpreter, file, argv[1..]] (argv[0] kept with P); the
 // interpreter is opened at exec time, or was opened at registration with F.
 import type { BinfmtEntry } from '../binfmt/entry.ts';
+import { DEFAULT_BINFMT_DIR } from '../binfmt/entry.ts';
 import { findHandler, kernelWindow } from '../binfmt/match.ts';
 import { describeElf, isForeignProgram, isNative } from './elf.ts';
 import { openExec, reportOpenFailure } from './open.ts';
@@ -12,6 +13,12 @@ import { quote } from './state.ts';
 function flagText(entry: BinfmtEntry): string {
   const letters = `${entry.flags.P ? 'P' : ''}${entry.flags.O || entry.flags.C ? 'O' : ''}${entry.flags.C ? 'C' : ''}${entry.flags.F ? 'F' : ''}`;
   return letters === '' ? 'none' : letters;
+}
+
+/** The instance's directory, as the fixes name it (the one given with --binfmt-dir, else the default). */
+function instanceDir(state: ExecState): string {
+  const dir = state.world.binfmt.dir ?? DEFAULT_BINFMT_DIR;
+  return dir.endsWith('/') && dir.length > 1 ? dir.slice(0, -1) : dir;
 }
 
 /** The enabled entry that takes the file, with the problems of entries that would but are disabled. */
@@ -24,7 +31,7 @@ function matchingEntry(state: ExecState): BinfmtEntry | null {
     if (wouldMatch !== null) {
       state.problem('INSTANCE_DISABLED', 'warning',
         `binfmt_misc: entry ${quote(wouldMatch.name)} matches ${quote(name)}, but the whole binfmt_misc instance is disabled`,
-        'enable it: echo 1 > /proc/sys/fs/binfmt_misc/status');
+        `enable it: echo 1 > ${instanceDir(state)}/status`);
     }
     return null;
   }
@@ -32,7 +39,7 @@ function matchingEntry(state: ExecState): BinfmtEntry | null {
   if (wouldMatch !== null && wouldMatch.name !== entry?.name) {
     state.problem('ENTRY_DISABLED', entry === null ? 'error' : 'warning',
       `binfmt_misc: entry ${quote(wouldMatch.name)} matches ${quote(name)} but is disabled`,
-      `enable it: crossroot binfmt install, or echo 1 > /proc/sys/fs/binfmt_misc/${wouldMatch.name}`);
+      `enable it: ${instanceDir(state) === DEFAULT_BINFMT_DIR ? 'crossroot binfmt install, or ' : ''}echo 1 > ${instanceDir(state)}/${wouldMatch.name}`);
   }
   return entry;
 }

@@ -29,7 +29,13 @@ const PATH_ERRORS = {
   notdir: 'a component is not a directory', loop: 'too many symbolic links', toolong: 'the path is too long', denied: 'a directory on the way is not searchable',
 } as const;
 
-function reportMissing(path: string, role: OpenRole, who: string, problem: ReportProblem, inRoot: string): void {
+function reportMissing(path: string, role: OpenRole, who: string, problem: ReportProblem, inRoot: string, danglingTo: string | null): void {
+  if (danglingTo !== null && !(role === 'interpreter' && path.endsWith('\r'))) {
+    problem('DANGLING_SYMLINK', 'error',
+      `${who}: ${quote(path)} is a symbolic link to ${quote(danglingTo)}, which does not exist${inRoot}`,
+      `install ${quote(danglingTo)}, or point the link at a program that exists (ln -sfn TARGET ${path})`);
+    return;
+  }
   switch (role) {
     case 'file':
       problem('FILE_MISSING', 'error', `exec: ${quote(path)} does not exist${inRoot}`, 'check the path (relative paths are resolved against the current directory)');
@@ -57,7 +63,7 @@ export function reportOpenFailure(
   const who = role === 'file' ? 'exec' : role === 'emulator' ? `binfmt_misc entry ${quote(entry?.name ?? '?')}` : role === 'interpreter' ? 'script' : 'ELF';
   switch (lookup.kind) {
     case 'missing':
-      reportMissing(path, role, who, problem, inRoot);
+      reportMissing(path, role, who, problem, inRoot, lookup.danglingLink?.target ?? null);
       return;
     case 'file':
       problem('NOT_EXECUTABLE', 'error', `${who}: ${quote(path)} is not executable (no x permission, or a noexec mount)`, `chmod +x ${path}`);

@@ -18,6 +18,16 @@ function shebangFailureText(reason: 'all-blank' | 'interpreter-truncated' | 'no-
   }
 }
 
+/**
+ * `#!/usr/bin/env python3 -u`: load_script passes everything after the
+ * interpreter as ONE argument, so env gets 'python3 -u' (env -S splits it).
+ */
+function passesOneSplitArgumentToEnv(interpreter: string, argument: string | null): boolean {
+  if (argument === null || !/[ \t]/.test(argument.trim())) return false;
+  const base = interpreter.slice(interpreter.lastIndexOf('/') + 1);
+  return base === 'env' && !/^(-[a-zA-Z]*S|--split-string)/.test(argument);
+}
+
 /** Traps of a #! line the kernel accepts. */
 function warnAboutLine(state: ExecState, interpreter: string, argument: string | null, truncated: boolean): void {
   const { name, file } = state;
@@ -30,6 +40,11 @@ function warnAboutLine(state: ExecState, interpreter: string, argument: string |
     state.problem('SHEBANG_ARGUMENT_TRUNCATED', 'warning',
       `script ${quote(name)}: the #! line is longer than 255 bytes; the kernel cuts its argument at byte 254`,
       'shorten the #! line; the interpreter can still read the whole line from the script');
+  }
+  if (passesOneSplitArgumentToEnv(interpreter, argument)) {
+    state.problem('SHEBANG_ENV_SPLIT', 'warning',
+      `script ${quote(name)}: the kernel passes ${quote(argument ?? '')} to ${quote(interpreter)} as one argument, so env looks for a program named ${quote(argument ?? '')} and fails`,
+      `split it with env -S: #!${interpreter} -S ${argument ?? ''}`);
   }
   if (argument === '' && !file.head.subarray(0, BINPRM_BUF_SIZE).includes(0x0a)) {
     state.problem('SHEBANG_EMPTY_ARGUMENT', 'warning',

@@ -185,6 +185,19 @@ describe('simulateExec: binfmt_misc argv and flags', () => {
     assert.equal(p.errno, 'ENOEXEC');
     assert.deepEqual(codes(p), ['INSTANCE_DISABLED', 'NO_HANDLER']);
   });
+  it('the fix for a disabled entry or instance names the instance given (--binfmt-dir), not /proc', () => {
+    const dir = '/tmp/private-binfmt';
+    const base = world(files, [{ ...qemuEntry(), enabled: false }]);
+    let p = simulateExec({ path: '/r/hello', argv: ['h'] }, { ...base, binfmt: { ...base.binfmt, dir } });
+    const fix = p.problems.find((item) => item.code === 'ENTRY_DISABLED')?.fix ?? '';
+    assert.match(fix, /echo 1 > \/tmp\/private-binfmt\/qemu-aarch64$/);
+    assert.doesNotMatch(fix, /\/proc\//);
+    const off = world(files, [qemuEntry()], { enabled: false });
+    p = simulateExec({ path: '/r/hello', argv: ['h'] }, { ...off, binfmt: { ...off.binfmt, dir: `${dir}/` } });
+    assert.match(p.problems.find((item) => item.code === 'INSTANCE_DISABLED')?.fix ?? '', /echo 1 > \/tmp\/private-binfmt\/status$/);
+    p = simulateExec({ path: '/r/hello', argv: ['h'] }, base);
+    assert.match(p.problems.find((item) => item.code === 'ENTRY_DISABLED')?.fix ?? '', /echo 1 > \/proc\/sys\/fs\/binfmt_misc\/qemu-aarch64$/);
+  });
   it('extension entries match the text after the last dot of the path', () => {
     const entry: BinfmtEntry = { type: 'extension', name: 'exe', extension: 'exe', interpreter: '/usr/bin/wine', enabled: true, flags: flags('') };
     const w = world({ '/a/b.exe': { head: 'MZ' }, '/a.exe/b': { head: 'MZ' }, '/usr/bin/wine': elf(X86_64) }, [entry]);
@@ -378,5 +391,36 @@ describe('simulateExec: the program an emulator runs (QEMU loads its PT_INTERP)'
     const plain = simulateExec({ path: '/x/bash', argv: ['bash'] }, world({ '/x/bash': program }, [qemuEntry('F')], { hostFiles: STATIC_QEMU }));
     assert.equal(plain.starts, true);
     assert.equal(plain.emulated, null);
+  });
+});
+
+describe('simulateExec: dangling links and env with one split argument', () => {
+  it('a dangling symlink names the link and its target', () => {
+    const w: ExecWorld = { ...world({}), lookup: (path) => path === '/usr/bin/python3' ? { kind: 'missing', danglingLink: { target: 'python3.11' } } : { kind: 'missing' } };
+    const p = simulateExec({ path: '/usr/bin/python3', argv: ['python3'] }, w);
+    assert.equal(p.errno, 'ENOENT');
+    assert.deepEqual(codes(p), ['DANGLING_SYMLINK']);
+    assert.match(p.problems[0]?.message ?? '', /'\/usr\/bin\/python3' is a symbolic link to 'python3\.11', which does not exist/);
+  });
+
+  it('a #! interpreter that is a dangling symlink says so too', () => {
+    const base = world({ '/s': { head: '#!/usr/bin/python3\n' } });
+    const w: ExecWorld = { ...base, lookup: (path) => path === '/usr/bin/python3' ? { kind: 'missing', danglingLink: { target: 'python3.11' } } : base.lookup(path) };
+    const p = simulateExec({ path: '/s', argv: ['s'] }, w);
+    assert.deepEqual(codes(p), ['DANGLING_SYMLINK']);
+    assert.match(p.problems[0]?.message ?? '', /^script: /);
+  });
+
+  it('#!/usr/bin/env python3 -u: env receives one argument, suggest env -S', () => {
+    const files = { '/s': { head: '#!/usr/bin/env python3 -u\n' }, '/usr/bin/env': elf(X86_64) };
+    const p = simulateExec({ path: '/s', argv: ['s'] }, world(files));
+    assert.equal(p.ok, true);
+    assert.deepEqual(p.argv, ['/usr/bin/env', 'python3 -u', '/s']);
+    assert.deepEqual(codes(p), ['SHEBANG_ENV_SPLIT']);
+    assert.match(p.problems[0]?.fix ?? '', /#!\/usr\/bin\/env -S python3 -u/);
+    for (const fine of ['#!/usr/bin/env python3\n', '#!/usr/bin/env -S python3 -u\n', '#!/bin/sh -e -x\n']) {
+      const other = simulateExec({ path: '/s', argv: ['s'] }, world({ ...files, '/s': { head: fine }, '/bin/sh': elf(X86_64) }));
+      assert.deepEqual(codes(other), [], fine);
+    }
   });
 });

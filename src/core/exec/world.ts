@@ -28,7 +28,12 @@ export interface ElfFacts {
 
 /** How open_exec() would find a path: an error kind, or what it opened. */
 export type FileLookup =
-  | { readonly kind: 'missing' | 'notdir' | 'loop' | 'toolong' | 'denied' }
+  | {
+    readonly kind: 'missing';
+    /** The path is a symbolic link whose target does not exist (a dangling link). */
+    readonly danglingLink?: { readonly target: string } | undefined;
+  }
+  | { readonly kind: 'notdir' | 'loop' | 'toolong' | 'denied' }
   /** Not a regular file (directory, device, fifo, socket): exec gives EACCES. */
   | { readonly kind: 'dir' | 'special'; readonly realPath: string }
   | {
@@ -65,7 +70,12 @@ export interface ExecWorld {
    * path (inside the root, or on the host): linux-user util/path.c.
    */
   readonly emulated?: EmulatedWorld;
-  readonly binfmt: { readonly enabled: boolean; readonly entries: readonly BinfmtEntry[] };
+  readonly binfmt: {
+    readonly enabled: boolean;
+    readonly entries: readonly BinfmtEntry[];
+    /** Where the instance is mounted, for fixes (default /proc/sys/fs/binfmt_misc). */
+    readonly dir?: string | undefined;
+  };
   readonly host: { readonly native: readonly NativeMachine[] };
   /** The root the exec happens in, or null for the host's own root (affects advice only). */
   readonly root: string | null;

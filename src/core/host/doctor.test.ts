@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DoctorFacts } from './doctor.ts';
-import { doctorChecks, doctorOk, leakedMountPoints, packagesToInstall, parseKernelRelease, parseSubIds, releaseAtLeast } from './doctor.ts';
+import { doctorChecks, doctorOk, leakedMountPoints, packagesToInstall, parseSubIds } from './doctor.ts';
 
 const HEALTHY: DoctorFacts = {
   kernelRelease: '6.18.44-generic',
@@ -17,15 +17,6 @@ const HEALTHY: DoctorFacts = {
   tools: { unshare: '/usr/bin/unshare', mount: '/usr/bin/mount', chroot: '/usr/sbin/chroot', newuidmap: '/usr/bin/newuidmap', newgidmap: '/usr/bin/newgidmap', mmdebstrap: '/usr/bin/mmdebstrap', debootstrap: null },
   leakedMounts: [],
 };
-
-test('kernel release parsing and comparison', () => {
-  assert.deepEqual(parseKernelRelease('6.18.44-fc-v669'), [6, 18]);
-  assert.deepEqual(parseKernelRelease('garbage'), [0, 0]);
-  assert.equal(releaseAtLeast('6.7.0', 6, 7), true);
-  assert.equal(releaseAtLeast('6.6.99', 6, 7), false);
-  assert.equal(releaseAtLeast('5.12.1', 4, 8), true);
-  assert.equal(releaseAtLeast('3.10.0-1160.el7', 4, 8), false);
-});
 
 test('subordinate ids by name or uid, comments and bad lines skipped', () => {
   const text = '# comment\nalice:100000:65536\nbob:200000:65536\n1000:300000:10\nalice:bad:1\n';

@@ -2,6 +2,7 @@
 // stable id, a severity, a message and a fix; checks that a Debian package
 // fixes name it, for `doctor --fix`. Pure: runner/doctor.ts gathers the facts.
 import type { ArchName } from '../arch/arch.ts';
+import { hasPrivateBinfmt, releaseAtLeast } from './kernel-release.ts';
 import { isAtOrUnder, mountPoints } from './mount-table.ts';
 import type { IdRange } from '../users/subordinate-ids.ts';
 
@@ -37,7 +38,7 @@ export interface DoctorFacts {
     readonly apparmorRestrict: number | null;
   };
   readonly euid: number;
-  /** The user whose subordinate ids matter: SUDO_USER when run through sudo, else the current user. */
+  /** The user whose subordinate ids matter: the effective uid and its passwd name (as for run and create). */
   readonly user: { readonly name: string | null; readonly uid: number };
   readonly subuid: readonly IdRange[];
   readonly subgid: readonly IdRange[];
@@ -50,17 +51,6 @@ export interface DoctorFacts {
   readonly tools: Readonly<Record<string, string | null>>;
   /** Mount points left by earlier runs. */
   readonly leakedMounts: readonly string[];
-}
-
-/** [major, minor] of "6.18.44-fc"; [0, 0] when unreadable. */
-export function parseKernelRelease(text: string): [number, number] {
-  const match = /^(\d+)\.(\d+)/.exec(text);
-  return match ? [Number(match[1]), Number(match[2])] : [0, 0];
-}
-
-export function releaseAtLeast(text: string, major: number, minor: number): boolean {
-  const [haveMajor, haveMinor] = parseKernelRelease(text);
-  return haveMajor > major || (haveMajor === major && haveMinor >= minor);
 }
 
 /** Kernel features crossroot depends on, with the first release that has them. */
@@ -102,7 +92,7 @@ export function doctorChecks(facts: DoctorFacts): DoctorCheck[] {
   const { binfmt } = facts;
   // With private instances (>= 6.7) run and create need no host mount: only
   // host-wide registrations (binfmt install) do.
-  const privateInstances = releaseAtLeast(kernel, 6, 7);
+  const privateInstances = hasPrivateBinfmt(kernel);
   checks.push(check('binfmt-mounted', binfmt.mounted, privateInstances ? 'warning' : 'error',
     binfmt.mounted ? `binfmt_misc is mounted at '${binfmt.path}' (${binfmt.namespace} instance)`
       : `binfmt_misc is not mounted at '${binfmt.path}'${privateInstances ? ': host-wide registrations (binfmt install) need it; run and create use a private instance' : ''}`,

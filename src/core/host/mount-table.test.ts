@@ -20,3 +20,13 @@ test('mountinfo: the fifth field is the mount point', () => {
   const info = '36 35 98:0 /mnt1 /mnt/point\\040x rw,noatime master:1 - ext3 /dev/root rw\n';
   assert.deepEqual(mountPoints(info, 'mountinfo'), ['/mnt/point x']);
 });
+
+test('mountinfo octal escapes: space, tab and backslash', () => {
+  const text = [
+    '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw',
+    '35 22 0:31 / /mnt/with\\040space\\011tab rw - tmpfs tmpfs rw',
+    '36 22 0:32 / /mnt/back\\134slash rw - tmpfs tmpfs rw',
+    '',
+  ].join('\n');
+  assert.deepEqual(mountPoints(text, 'mountinfo'), ['/', '/mnt/with space\ttab', '/mnt/back\\slash']);
+});

@@ -3,26 +3,15 @@
 // the foreign root, of the host, and of crossroot's amd64 tools root of the
 // same Debian suite, which it creates (mmdebstrap, no emulation needed) and
 // caches on first use under $CROSSROOT_HOME/tools (default /var/lib/crossroot).
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CrossrootError } from '../../core/errors.ts';
 import { acceleratedArch, planAcceleration, toolsRootPackages, NATIVE_RUNTIME } from '../../core/accelerate/accelerate-plan.ts';
-import type { AcceleratePlan, EntryKind, PackageOwner, ToolsCandidate, TreeFacts } from '../../core/accelerate/accelerate-plan.ts';
+import type { AcceleratePlan, PackageOwner, ToolsCandidate, TreeFacts } from '../../core/accelerate/accelerate-plan.ts';
 import { dpkgListNames, isToolchainPackage, parseDpkgList, parseDpkgStatus } from '../../core/root/dpkg-status.ts';
 import { resolveHostPathInRoot, rootReadlink } from '../fs/root-fs.ts';
 import { ProcessError, runProcess } from '../process/process.ts';
-
-function kindOf(hostPath: string): EntryKind | null {
-  try {
-    const stat = lstatSync(hostPath);
-    if (stat.isSymbolicLink()) return 'symlink';
-    if (stat.isDirectory()) return 'dir';
-    if (stat.isFile()) return 'file';
-    return 'other';
-  } catch {
-    return null;
-  }
-}
+import { kindOf } from '../fs/kind.ts';
 
 /** Reads a small text file inside a tree, the path resolved within it; null when absent. */
 function readInTree(treeDir: string, path: string): string | null {

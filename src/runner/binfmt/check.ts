@@ -4,7 +4,11 @@
 import { ARCHITECTURES } from '../../core/arch/arch.ts';
 import type { BinfmtEntry } from '../../core/binfmt/entry.ts';
 import { entryMatchesHead } from '../../core/binfmt/match.ts';
-import { judgeRegisterString } from '../../core/binfmt/rule.ts';
+import { REGISTER_STRING_FORMAT, judgeRegisterString } from '../../core/binfmt/rule.ts';
+import type { ArchName } from '../../core/arch/arch.ts';
+import { ruleWarnings } from '../../core/binfmt/install-plan.ts';
+import type { RuleWarning } from '../../core/binfmt/install-plan.ts';
+import { guessNativeArches } from '../host/native.ts';
 import type { RegisterVerdict } from '../../core/binfmt/rule.ts';
 import { entryExists, isBinfmtDir } from '../../kernel/binfmt-fs.ts';
 import { openExecErrno } from '../fs/open-exec.ts';
@@ -16,10 +20,16 @@ export interface RuleCheck {
   readonly entry: BinfmtEntry | null;
   /** Catalog architectures whose reference header (the catalog magic, zero-padded) this rule matches. */
   readonly arches: string[];
+  /** Traps of a valid rule that install would refuse (TAKES_NATIVE). */
+  readonly warnings: readonly RuleWarning[];
+  /** For a rule that does not parse: the expected layout. */
+  readonly hint: string | null;
 }
 
 /** Judges each rule; `visible` says whether the dir holds a binfmt_misc instance to check names against. */
-export function checkRules(rules: readonly string[], dir: string, cwd: string): { checks: RuleCheck[]; visible: boolean } {
+export function checkRules(
+  rules: readonly string[], dir: string, cwd: string, nativeArches: readonly ArchName[] = guessNativeArches(),
+): { checks: RuleCheck[]; visible: boolean } {
   const visible = isBinfmtDir(dir);
   const checks = rules.map((rule): RuleCheck => {
     const verdict: RegisterVerdict = judgeRegisterString(new TextEncoder().encode(rule), {
@@ -28,7 +38,9 @@ export function checkRules(rules: readonly string[], dir: string, cwd: string): 
     });
     const entry = verdict.entry;
     const arches = entry === null ? [] : ARCHITECTURES.filter((arch) => entryMatchesHead(entry, arch.magic)).map((arch) => arch.name);
-    return { rule, verdict, entry, arches };
+    const warnings = verdict.ok ? ruleWarnings(verdict.entry, nativeArches) : [];
+    const hint = !verdict.ok && verdict.errno === 'EINVAL' ? `a register string is ${REGISTER_STRING_FORMAT}` : null;
+    return { rule, verdict, entry, arches, warnings, hint };
   });
   return { checks, visible };
 }

@@ -21,6 +21,7 @@
 import { closeSync, constants, fchmodSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, statSync, writeSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hasPrivateBinfmt } from '../../core/host/kernel-release.ts';
 import type { ArchName } from '../../core/arch/arch.ts';
 import { ARCHITECTURES } from '../../core/arch/arch.ts';
 import type { ArchProbes, InstanceVerdict, InterpreterFacts, ProbeFact } from '../../core/binfmt/health.ts';
@@ -88,17 +89,6 @@ function deviceOf(dir: string): string | null {
   }
 }
 
-/** [major, minor] of a kernel release string ("6.18.44-fc" -> [6, 18]); [0, 0] when unreadable. */
-export function kernelVersion(text: string = release()): [number, number] {
-  const match = /^(\d+)\.(\d+)/.exec(text);
-  return match ? [Number(match[1]), Number(match[2])] : [0, 0];
-}
-
-export function kernelAtLeast(major: number, minor: number, text: string = release()): boolean {
-  const [haveMajor, haveMinor] = kernelVersion(text);
-  return haveMajor > major || (haveMajor === major && haveMinor >= minor);
-}
-
 /**
  * Host or private instance. Rules, in order:
  *  1. the process is in the initial user namespace (its uid_map is the identity
@@ -117,7 +107,7 @@ export function detectNamespace(dir: string): NamespaceInfo {
   const host = (evidence: string): NamespaceInfo => ({ namespace: 'host', evidence, note: null });
   const initial = hasIdentityUidMap('self');
   if (initial === true) return host('initial user namespace (uid_map is the identity)');
-  if (!kernelAtLeast(6, 7)) return host(`Linux ${release()} has a single binfmt_misc instance (private ones need 6.7)`);
+  if (!hasPrivateBinfmt(release())) return host(`Linux ${release()} has a single binfmt_misc instance (private ones need 6.7)`);
   const device = deviceOf(dir);
   const hostDevices = hasIdentityUidMap('1') === true ? hostBinfmtDevices() : null;
   if (device !== null && hostDevices?.has(device) === true) {

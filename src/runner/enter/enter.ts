@@ -28,12 +28,12 @@
 import { checkCommandInRoot } from './command-lookup.ts';
 import type { EnterEvent } from './events.ts';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, statSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Architecture } from '../../core/arch/arch.ts';
-import { archOfElf, resolveArch } from '../../core/arch/arch.ts';
+import { archByName, resolveArch } from '../../core/arch/arch.ts';
 import type { BinfmtEntry } from '../../core/binfmt/entry.ts';
 import { findHandler } from '../../core/binfmt/match.ts';
 import { referenceHead } from '../../core/binfmt/install-plan.ts';
@@ -52,7 +52,7 @@ import { QEMU_BINFMT_DIR, describeEmulator, emulatorFileNames, honoursPreserveAr
 import { withFileSource } from '../fs/file-source.ts';
 import { guessNativeArches } from '../host/native.ts';
 import type { RunningProcess } from '../process/process.ts';
-import { ProcessError, exitStatusOf, nodeScriptArgv, runChecked, startProcess } from '../process/process.ts';
+import { ProcessError, exitStatusOf, nodeScriptArgv, startProcess } from '../process/process.ts';
 import { jsonLine, onJsonLines } from '../process/json-lines.ts';
 import { resolveHostPathInRoot, rootReadlink } from '../fs/root-fs.ts';
 import type { TemporaryEntry } from './enter-setup.ts';
@@ -66,8 +66,13 @@ import type { IcecreamOptions, PreparedIcecream } from '../icecream/icecream-run
 import { prepareIcecream } from '../icecream/icecream-run.ts';
 import type { ProfileReport } from '../../core/enter/profile.ts';
 import { renamePrograms } from '../../core/enter/profile.ts';
-import { mountPointsUnder } from '../../core/host/mount-table.ts';
-import { parseSubIds } from '../../core/users/subordinate-ids.ts';
+import { PRIVATE_BINFMT_KERNEL, hasPrivateBinfmt } from '../../core/host/kernel-release.ts';
+import type { IdMaps } from '../../core/users/id-maps.ts';
+import { mappedCount } from '../../core/users/id-maps.ts';
+import { mountsUnder } from '../host/mounts.ts';
+import { detectRootArch } from '../fs/root-arch.ts';
+import { kindOf } from '../fs/kind.ts';
+import { idMapsOfThisUser, waitForUserNamespace, writeIdMaps } from '../host/userns.ts';
 
 export interface EnterOptions {
   /** The root directory; undefined with `arch` means the managed root of that architecture. */
@@ -114,21 +119,13 @@ export interface EnterResult {
   readonly profile: ProfileReport | null;
 }
 
-/** Linux 6.7 gave each user namespace its own binfmt_misc instance. */
-export const PRIVATE_BINFMT_KERNEL = [6, 7] as const;
 /** Reads of the root's small text files stop here (a hostile root may hold anything). */
 const MAX_TEXT_FILE = 4 * 1024 * 1024;
 
-function kindOf(hostPath: string): PathKind {
-  try {
-    const stat = lstatSync(hostPath);
-    if (stat.isSymbolicLink()) return 'link';
-    if (stat.isDirectory()) return 'dir';
-    if (stat.isFile()) return 'file';
-    return 'other';
-  } catch {
-    return null;
-  }
+/** kindOf() in enter-plan's words (a symlink is 'link' there). */
+function pathKind(hostPath: string): PathKind {
+  const kind = kindOf(hostPath);
+  return kind === 'symlink' ? 'link' : kind;
 }
 
 /** Reads a root file resolved within the root; null when missing, not regular or too big. */
@@ -141,28 +138,6 @@ function readRootText(rootDir: string, path: string): string | null {
   } catch {
     return null;
   }
-}
-
-/** The architecture of the root's /bin/sh (or another essential program). */
-function detectRootArch(rootDir: string): Architecture | null {
-  for (const path of ['/bin/sh', '/usr/bin/sh', '/usr/bin/env', '/bin/busybox']) {
-    try {
-      const { hostPath } = resolveHostPathInRoot(rootDir, path);
-      const arch = withFileSource(hostPath, (source) => archOfElf(parseElf(source)));
-      if (arch !== null) return arch;
-    } catch {
-      // try the next one
-    }
-  }
-  return null;
-}
-
-function kernelAtLeast(version: readonly [number, number], text: string = release()): boolean {
-  const match = /^(\d+)\.(\d+)/.exec(text);
-  if (match === null) return false;
-  const major = Number(match[1]);
-  const minor = Number(match[2]);
-  return major > version[0] || (major === version[0] && minor >= version[1]);
 }
 
 /** Why user namespaces cannot be used, or null when they look available. */
@@ -181,79 +156,14 @@ function usernsBlocker(): string | null {
   return null;
 }
 
-/** Mount points under `rootDir` in this namespace (left by another tool, or a run of crossroot without namespaces). */
-export function mountsUnder(rootDir: string, mountsText?: string): string[] {
-  let text = mountsText;
-  if (text === undefined) {
-    try {
-      text = readFileSync('/proc/self/mounts', 'utf8');
-    } catch {
-      return [];
-    }
-  }
-  return mountPointsUnder(text, rootDir);
-}
-
-interface IdMapping {
-  readonly kind: 'identity' | 'subid';
-  readonly uidLines: string;
-  readonly gidLines: string;
-  /** newuidmap/newgidmap argv tails (rootless). */
-  readonly uidArgs: readonly string[];
-  readonly gidArgs: readonly string[];
-  /** Number of ids mapped from 0 (for devpts gid=5). */
-  readonly gidCount: number;
-}
-
-function subIdRange(file: string, user: string, id: number): { start: number; count: number } | null {
-  try {
-    return parseSubIds(readFileSync(file, 'utf8'), { name: user, uid: id })[0] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-function idMapping(hostEnv: Readonly<Record<string, string | undefined>>): IdMapping {
-  const uid = process.geteuid?.() ?? 0;
-  const gid = process.getegid?.() ?? 0;
-  if (uid === 0) {
-    return { kind: 'identity', uidLines: '0 0 4294967295\n', gidLines: '0 0 4294967295\n', uidArgs: [], gidArgs: [], gidCount: 4294967295 };
-  }
-  const name = userName(uid) ?? hostEnv['USER'] ?? String(uid);
-  const subuid = subIdRange('/etc/subuid', name, uid);
-  const subgid = subIdRange('/etc/subgid', name, uid);
-  if (subuid === null || subgid === null) {
-    throw new CrossrootError('USERNS_BLOCKED', `map ids for '${name}': no range in ${subuid === null ? '/etc/subuid' : '/etc/subgid'}`, {
-      hint: `as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${name} (and install uidmap for newuidmap)`,
-    });
-  }
-  return {
-    kind: 'subid',
-    uidLines: '',
-    gidLines: '',
-    uidArgs: ['0', String(uid), '1', '1', String(subuid.start), String(subuid.count)],
-    gidArgs: ['0', String(gid), '1', '1', String(subgid.start), String(subgid.count)],
-    gidCount: 1 + subgid.count,
-  };
-}
-
-function userName(uid: number): string | null {
-  try {
-    for (const entry of parsePasswd(readFileSync('/etc/passwd', 'utf8'))) if (entry.uid === uid) return entry.name;
-  } catch {
-    // no passwd
-  }
-  return null;
-}
-
 /**
  * The emulator files of one architecture, best first (static first, then PATH order, then
  * /usr/libexec/qemu-binfmt): emulators.ts's search, limited to one architecture because every
  * candidate found is opened and parsed, and run startup time matters.
  */
-function emulatorCandidatesFor(arch: Architecture): Emulator[] {
+function emulatorCandidatesFor(arch: Architecture, path: string): Emulator[] {
   const { pathNames, binfmtName } = emulatorFileNames(arch);
-  const dirs = (process.env['PATH'] ?? '').split(':').filter((dir) => dir.startsWith('/'));
+  const dirs = path.split(':').filter((dir) => dir.startsWith('/'));
   const found: Emulator[] = [];
   const seen = new Set<string>();
   const add = (path: string, source: 'path' | 'qemu-binfmt'): void => {
@@ -267,8 +177,8 @@ function emulatorCandidatesFor(arch: Architecture): Emulator[] {
   return [...found.filter((emulator) => emulator.static), ...found.filter((emulator) => !emulator.static)];
 }
 
-async function emulationFacts(arch: Architecture, rootDir: string, native: boolean, choice: EmulationChoice): Promise<EmulationFacts> {
-  const kernelOk = kernelAtLeast(PRIVATE_BINFMT_KERNEL);
+async function emulationFacts(arch: Architecture, rootDir: string, native: boolean, choice: EmulationChoice, hostPath: string): Promise<EmulationFacts> {
+  const kernelOk = hasPrivateBinfmt(release());
   const userns = usernsBlocker();
   const privateBlocker = !kernelOk
     ? `Linux ${release()} has no private binfmt_misc instances (needs >= ${PRIVATE_BINFMT_KERNEL.join('.')})`
@@ -276,7 +186,7 @@ async function emulationFacts(arch: Architecture, rootDir: string, native: boole
   if (native) {
     return { native, privateBlocker, emulator: null, dynamicEmulatorOnly: null, hostEntry: null, hostInterpreterStatic: null, hostInterpreterInRoot: false };
   }
-  const candidates = emulatorCandidatesFor(arch);
+  const candidates = emulatorCandidatesFor(arch, hostPath);
   const statics = candidates.filter((candidate) => candidate.static);
   // A `-binfmt-P` name honours P without asking QEMU its version (a spawn saved).
   const best = statics.find((candidate) => candidate.requiresP) ?? statics[0] ?? null;
@@ -340,22 +250,6 @@ function inForegroundGroup(): boolean {
   }
 }
 
-async function waitForNamespace(pid: number, done: Promise<unknown>): Promise<boolean> {
-  const own = readlinkSync('/proc/self/ns/user');
-  let exited = false;
-  void done.then(() => { exited = true; }, () => { exited = true; });
-  const deadline = Date.now() + 10_000;
-  while (!exited && Date.now() < deadline) {
-    try {
-      if (readlinkSync(`/proc/${pid}/ns/user`) !== own) return true;
-    } catch {
-      return false;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  return false;
-}
-
 /** The host pid of `pid`'s first child, once it exists. */
 async function firstChild(pid: number, done: Promise<unknown>): Promise<number> {
   let exited = false;
@@ -374,7 +268,7 @@ async function firstChild(pid: number, done: Promise<unknown>): Promise<number> 
 
 export interface PreparedRun {
   readonly plan: EnterPlan;
-  readonly mapping: IdMapping;
+  readonly mapping: IdMaps;
   readonly warnings: readonly string[];
   readonly acceleration: PreparedAcceleration | null;
 }
@@ -480,7 +374,7 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
       hint: 'give the top directory of a root filesystem (the one holding bin/, etc/ and usr/)',
     });
   }
-  const detected = detectRootArch(rootDir);
+  const detected = detectRootArch(rootDir)?.arch ?? null;
   const requested = options.arch === undefined ? null : resolveArch(options.arch);
   if (detected !== null && requested !== null && detected.name !== requested.name) {
     throw new CrossrootError('ARCH_MISMATCH', `enter root '${rootDir}': its programs are '${detected.name}', not '${requested.name}'`, {
@@ -500,9 +394,9 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
   const nativeArches = guessNativeArches();
   const native = nativeArches.includes(arch.name);
   const choice = options.emulation ?? 'auto';
-  const facts = await emulationFacts(arch, rootDir, native, choice);
+  const facts = await emulationFacts(arch, rootDir, native, choice, options.hostEnv['PATH'] ?? '');
   const emulation: EmulationDecision = chooseEmulation(choice, arch, facts);
-  const hostIs64 = nativeArches.some((name) => name === 'x86_64' || name === 'aarch64' || name === 'ppc64le' || name === 'riscv64' || name === 's390x');
+  const hostIs64 = nativeArches.some((name) => archByName(name).bits === 64);
   const personality = native && arch.bits === 32 && hostIs64 ? 'linux32' : null;
 
   const passwd = parsePasswd(readRootText(rootDir, '/etc/passwd') ?? '');
@@ -548,7 +442,7 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
   }
   const argv = options.argv ?? [userWithHome.shell, '-l'];
   if (options.argv !== null && argv[0] !== undefined) checkCommandInRoot(rootDir, argv[0], workdir, env['PATH']);
-  const mapping = idMapping(options.hostEnv);
+  const mapping = idMapsOfThisUser();
   const hostFile = (path: string): string | null => {
     try {
       const real = realpathSync(path);
@@ -559,7 +453,7 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
   };
   const plan = planEnter({
     rootDir,
-    view: { readlink: rootReadlink(rootDir), kind: (path) => kindOf(path === '/' ? rootDir : `${rootDir}${path}`) },
+    view: { readlink: rootReadlink(rootDir), kind: (path) => pathKind(path === '/' ? rootDir : `${rootDir}${path}`) },
     arch,
     emulation,
     emulatorPath: facts.emulator?.realPath ?? null,
@@ -570,7 +464,7 @@ export async function prepareRun(options: EnterOptions): Promise<PreparedRun> {
     console: terminalOnStdin(),
     procReadOnly: ['sys', 'sysrq-trigger'].filter((name) => existsSync(`/proc/${name}`)),
     sysSubmounts: [...new Set(mountsUnder('/sys').filter((point) => point !== '/sys'))],
-    ttyGroupMapped: mapping.gidCount > 5,
+    ttyGroupMapped: mappedCount(mapping.gid) > 5,
     binds,
     workdir,
     user: userWithHome,
@@ -591,7 +485,7 @@ function terminalOnStdin(): string | null {
   }
 }
 
-function describePlan(plan: EnterPlan, mapping: IdMapping, acceleration: PreparedAcceleration | null): string[] {
+function describePlan(plan: EnterPlan, mapping: IdMaps, acceleration: PreparedAcceleration | null): string[] {
   const lines = [
     `root '${plan.rootDir}' (${plan.arch})`,
     `emulation: ${plan.emulation.mode}: ${plan.emulation.reason}`,
@@ -610,21 +504,6 @@ function describePlan(plan: EnterPlan, mapping: IdMapping, acceleration: Prepare
   if (plan.personality !== null) lines.push(`personality ${plan.personality}`);
   lines.push(`exec ${plan.exec.join(' ')}`);
   return lines;
-}
-
-async function writeMaps(pid: number, mapping: IdMapping): Promise<void> {
-  if (mapping.kind === 'identity') {
-    writeFileSync(`/proc/${pid}/uid_map`, mapping.uidLines);
-    writeFileSync(`/proc/${pid}/gid_map`, mapping.gidLines);
-    return;
-  }
-  for (const [tool, args] of [['newuidmap', mapping.uidArgs], ['newgidmap', mapping.gidArgs]] as const) {
-    await runChecked([tool, String(pid), ...args], {
-      code: 'USERNS_BLOCKED',
-      action: `map ids with ${tool}`,
-      hint: 'install uidmap (newuidmap/newgidmap) and check the ranges in /etc/subuid and /etc/subgid',
-    });
-  }
 }
 
 function startStage2(): RunningProcess {
@@ -686,7 +565,7 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
   };
   for (const signal of RELAYED) process.on(signal, relay);
   try {
-    const inNamespace = await waitForNamespace(child.pid, child.done);
+    const inNamespace = await waitForUserNamespace(child.pid, child.done);
     if (!inNamespace) {
       throw new ProcessError(await child.done, {
         code: 'USERNS_BLOCKED',
@@ -695,7 +574,7 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
       });
     }
     try {
-      await writeMaps(child.pid, mapping);
+      await writeIdMaps(child.pid, mapping);
     } catch (error) {
       child.kill('SIGKILL');
       await child.done;

@@ -2,14 +2,15 @@
 // the Debian packages that fix failed checks for `doctor --fix`.
 import { icecreamDoctorCheck } from '../icecream/icecream-doctor.ts';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
-import { machine, release, userInfo } from 'node:os';
+import { machine, release } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { DoctorCheck, DoctorFacts } from '../../core/host/doctor.ts';
-import { doctorChecks, leakedMountPoints, packagesToInstall, parseSubIds } from '../../core/host/doctor.ts';
+import { doctorChecks, leakedMountPoints, packagesToInstall } from '../../core/host/doctor.ts';
 import { DEFAULT_BINFMT_DIR, isBinfmtDir, readInstance } from '../../kernel/binfmt-fs.ts';
 import { detectNamespace } from '../binfmt/health.ts';
 import { findEmulators } from './emulators.ts';
 import { probeNativeArches } from './native.ts';
+import { subordinateRanges, subordinateUser } from './userns.ts';
 import type { RunResult } from '../process/process.ts';
 import { ProcessError, runProcess } from '../process/process.ts';
 
@@ -48,19 +49,6 @@ export function whichTool(name: string, path: string = process.env['PATH'] ?? ''
   return null;
 }
 
-/** SUDO_USER when crossroot runs through sudo, else the current user: whose subuid ranges count. */
-function invokingUser(env: Readonly<Record<string, string | undefined>>): { name: string | null; uid: number } {
-  const sudoUser = env['SUDO_USER'];
-  const sudoUid = Number(env['SUDO_UID']);
-  if (sudoUser !== undefined && sudoUser !== '' && Number.isInteger(sudoUid)) return { name: sudoUser, uid: sudoUid };
-  try {
-    const info = userInfo();
-    return { name: info.username, uid: info.uid };
-  } catch {
-    return { name: null, uid: process.geteuid?.() ?? -1 };
-  }
-}
-
 export interface DoctorOptions {
   readonly binfmtDir?: string;
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -80,7 +68,7 @@ export async function gatherDoctorFacts(options: DoctorOptions = {}): Promise<Do
       enabled = null;
     }
   }
-  const user = invokingUser(env);
+  const user = subordinateUser();
   const host = machine();
   const onArm64 = host === 'aarch64';
   // Only arm64 hosts need the (slower) measured answer about AArch32.
@@ -97,8 +85,8 @@ export async function gatherDoctorFacts(options: DoctorOptions = {}): Promise<Do
     },
     euid: process.geteuid?.() ?? -1,
     user,
-    subuid: parseSubIds(readText('/etc/subuid'), user),
-    subgid: parseSubIds(readText('/etc/subgid'), user),
+    subuid: subordinateRanges('/etc/subuid', user),
+    subgid: subordinateRanges('/etc/subgid', user),
     emulators: findEmulators().map((emulator) => ({ arch: emulator.arch, path: emulator.path, static: emulator.static })),
     machine: host,
     aarch32,

@@ -15,7 +15,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { machine, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ArchName } from '../../core/arch/arch.ts';
-import { ARCH_NAMES } from '../../core/arch/arch.ts';
+import { ARCH_NAMES, archByName } from '../../core/arch/arch.ts';
+import type { NativeMachine } from '../../core/exec/simulate.ts';
 import { referenceProgram } from '../../core/binfmt/install-plan.ts';
 import { buildProbeElf, isProbeArch } from '../../core/probe/probe-elf.ts';
 import type { NativeChildInput, NativeChildReport } from './native-probe-child.ts';
@@ -64,6 +65,18 @@ export function guessNativeArches(unameMachine: string = machine(), cpuinfo: str
     sparc64: ['sparc64', 'sparc', 'sparc32plus'],
   };
   return table[unameMachine] ?? (ARCH_NAMES.includes(unameMachine as ArchName) ? [unameMachine as ArchName] : []);
+}
+
+/** The ELF machines of `arches` (default: the host's native ones), as the exec simulator matches them. */
+export function nativeMachines(arches: readonly ArchName[] = guessNativeArches()): NativeMachine[] {
+  const seen = new Set<string>();
+  return arches.flatMap((name) => {
+    const arch = archByName(name);
+    const key = `${arch.machine}/${arch.bits}`;
+    if (seen.has(key)) return [];
+    seen.add(key);
+    return [{ machine: arch.machine, class: arch.bits }];
+  });
 }
 
 function readCpuinfo(): string | null {

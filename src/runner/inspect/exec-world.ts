@@ -5,8 +5,7 @@
 // filesystem, so what the kernel would open is what is examined.
 import { accessSync, closeSync, constants, fstatSync, openSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { arch as processArch } from 'node:process';
-import type { BinfmtEntry } from '../../core/binfmt/entry.ts';
+import { nativeMachines } from '../host/native.ts';
 import { BINPRM_BUF_SIZE } from '../../core/binfmt/entry.ts';
 import { looksLikeElf, parseElf } from '../../core/elf/elf.ts';
 import type { ElfFile } from '../../core/elf/elf.ts';
@@ -15,30 +14,12 @@ import { isCrossrootError } from '../../core/errors.ts';
 import { resolveInRoot } from '../../core/root/root-path.ts';
 import { fdSource } from '../fs/file-source.ts';
 
-/** The machines a kernel runs natively, by Node's process.arch (compat modes included). */
-const NATIVE_BY_NODE_ARCH: Readonly<Record<string, readonly NativeMachine[]>> = {
-  x64: [{ machine: 62, class: 64 }, { machine: 3, class: 32 }, { machine: 6, class: 32 }],
-  ia32: [{ machine: 3, class: 32 }, { machine: 6, class: 32 }],
-  arm64: [{ machine: 183, class: 64 }, { machine: 40, class: 32 }],
-  arm: [{ machine: 40, class: 32 }],
-  ppc64: [{ machine: 21, class: 64 }, { machine: 20, class: 32 }],
-  s390x: [{ machine: 22, class: 64 }],
-  riscv64: [{ machine: 243, class: 64 }],
-  loong64: [{ machine: 258, class: 64 }],
-  mips: [{ machine: 8, class: 32 }],
-  mipsel: [{ machine: 8, class: 32 }],
-};
-
-export function hostNativeMachines(nodeArch: string = processArch): readonly NativeMachine[] {
-  return NATIVE_BY_NODE_ARCH[nodeArch] ?? [];
-}
-
 export interface ExecWorldOptions {
   /** The root directory the exec happens in (host path), or null for the host's root. */
   readonly root: string | null;
   /** The caller's cwd: a host path without a root, a root-relative path with one (default '/'). */
   readonly cwd: string;
-  readonly binfmt: { readonly enabled: boolean; readonly entries: readonly BinfmtEntry[] };
+  readonly binfmt: ExecWorld['binfmt'];
   /** Directory F interpreters are resolved against at registration (default: `cwd` without a root, else '/'). */
   readonly hostCwd?: string;
   readonly native?: readonly NativeMachine[];
@@ -125,9 +106,19 @@ function lookupHostPath(hostPath: string, shownPath: string): FileLookup {
   } catch (error) {
     const kind = LOOKUP_ERRORS[(error as NodeJS.ErrnoException).code ?? ''];
     if (kind === undefined) throw error;
+    if (kind === 'missing') return { kind, danglingLink: danglingLinkAt(hostPath) };
     return { kind };
   }
   return examine(hostPath, shownPath, stats);
+}
+
+/** The target of a symbolic link at `hostPath` that stat could not follow, or undefined when it is no link. */
+function danglingLinkAt(hostPath: string): { target: string } | undefined {
+  try {
+    return { target: readlinkSync(bytesOf(hostPath), { encoding: 'buffer' }).toString('latin1') };
+  } catch {
+    return undefined;
+  }
 }
 
 /** readlink for root-relative byte-string paths: null for "not a link" and for missing paths. */
@@ -152,7 +143,11 @@ export function lookupInRoot(root: string, cwd: string, path: string): FileLooku
     throw error;
   }
   const hostPath = resolved === '/' ? root : joinBytes(root, resolved.slice(1));
-  return lookupHostPath(hostPath, hostPath);
+  const found = lookupHostPath(hostPath, hostPath);
+  if (found.kind !== 'missing' || found.danglingLink !== undefined) return found;
+  // The resolver followed the link to its missing target: name the link the caller gave.
+  const target = rootReadlink(root)(path.startsWith('/') ? path : joinBytes(cwd, path));
+  return target === null ? found : { kind: 'missing', danglingLink: { target } };
 }
 
 /** open_exec(path) on the host, relative paths against `cwd`. */
@@ -265,7 +260,7 @@ export function createExecWorld(options: ExecWorldOptions): ExecWorld {
     findLibrary: libraryFinder(cachedLookup, searchDirs),
     emulated: { prefix, lookup: emulatedLookup, findLibrary: libraryFinder(emulatedLookup, searchDirs) },
     binfmt: options.binfmt,
-    host: { native: options.native ?? hostNativeMachines() },
+    host: { native: options.native ?? nativeMachines() },
     root,
   };
 }

@@ -5,6 +5,7 @@ import type { ArchName } from '../../core/arch/arch.ts';
 import { looksLikeElf, parseElf } from '../../core/elf/elf.ts';
 import type { ElfFile, ElfProblemCode, ElfType } from '../../core/elf/elf.ts';
 import { elfMachineName } from '../../core/elf/machines.ts';
+import { abiOf, elfFlagsText, osabiName } from '../../core/elf/describe.ts';
 import { isCrossrootError } from '../../core/errors.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import { isShebang, parseShebang } from '../../core/exec/shebang.ts';
@@ -18,10 +19,16 @@ export interface ElfRecord {
   readonly class: 32 | 64;
   readonly endian: 'little' | 'big';
   readonly osabi: number;
+  /** EI_OSABI in words, as file(1) says it ('GNU/Linux', 'SYSV'). */
+  readonly osabiName: string;
   readonly machine: number;
   readonly machineName: string;
+  /** An ABI the machine alone does not tell ('x32', 'n32'), or null. */
+  readonly abi: string | null;
   readonly type: ElfType;
   readonly flags: number;
+  /** e_flags in words where they name an ABI ('EABI5 hard-float', 'MIPS32 rel2 o32'), else null. */
+  readonly flagsText: string | null;
   readonly pie: boolean;
   readonly static: boolean;
   readonly interpreter: string | null;
@@ -41,6 +48,8 @@ export interface ScriptRecord {
   /** The kernel's answer to executing it when the line is unusable ('ENOEXEC'), else null. */
   readonly errno: 'ENOEXEC' | null;
   readonly reason: string | null;
+  /** The #! line ends with CR LF: the kernel keeps the \r in the interpreter or argument. */
+  readonly crlf: boolean;
 }
 
 export interface InspectRecord {
@@ -54,8 +63,8 @@ export interface InspectRecord {
   readonly debianArch: string | null;
   readonly elf?: ElfRecord;
   readonly script?: ScriptRecord;
-  /** Set when the file could not be read, or its ELF structures are broken. */
-  readonly error?: { readonly code: ErrorCode; readonly message: string };
+  /** Set when the file could not be read, or its ELF structures are broken; `detail` is the reader's own words. */
+  readonly error?: { readonly code: ErrorCode; readonly message: string; readonly detail?: string };
 }
 
 function elfRecord(elf: ElfFile): ElfRecord {
@@ -63,10 +72,13 @@ function elfRecord(elf: ElfFile): ElfRecord {
     class: elf.class,
     endian: elf.endian,
     osabi: elf.osabi,
+    osabiName: osabiName(elf.osabi),
     machine: elf.machine,
     machineName: elfMachineName(elf.machine),
+    abi: abiOf(elf.machine, elf.class, elf.flags),
     type: elf.type,
     flags: elf.flags,
+    flagsText: elfFlagsText(elf.machine, elf.class, elf.flags),
     pie: elf.pie,
     static: elf.static,
     interpreter: elf.interpreter,
@@ -85,14 +97,15 @@ function problemsAsError(path: string, elf: ElfRecord): InspectRecord['error'] {
   if (first === undefined) return undefined;
   const code: ErrorCode = first.code.endsWith('TRUNCATED') ? 'ELF_TRUNCATED' : 'ELF_MALFORMED';
   const more = elf.problems.length > 1 ? ` (and '${elf.problems.length - 1}' more)` : '';
-  return { code, message: `inspect '${path}': ${first.message}${more}` };
+  return { code, message: `inspect '${path}': ${first.message}${more}`, detail: first.message };
 }
 
 function scriptRecord(head: Uint8Array): ScriptRecord {
   const parsed = parseShebang(head);
-  if (parsed === null) return { interpreter: null, argument: null, errno: 'ENOEXEC', reason: 'no-shebang' };
-  if (!parsed.ok) return { interpreter: null, argument: null, errno: parsed.errno, reason: parsed.reason };
-  return { interpreter: parsed.interpreter, argument: parsed.argument, errno: null, reason: null };
+  if (parsed === null) return { interpreter: null, argument: null, errno: 'ENOEXEC', reason: 'no-shebang', crlf: false };
+  if (!parsed.ok) return { interpreter: null, argument: null, errno: parsed.errno, reason: parsed.reason, crlf: false };
+  const crlf = parsed.interpreter.endsWith('\r') || (parsed.argument?.endsWith('\r') ?? false);
+  return { interpreter: parsed.interpreter, argument: parsed.argument, errno: null, reason: null, crlf };
 }
 
 /** Inspects the file at `hostPath`; `path` is what the record shows. Never throws for file problems. */
@@ -131,7 +144,7 @@ function failed(path: string, kind: InspectRecord['kind'], error: unknown): Insp
   if (!isCrossrootError(error)) throw error;
   // The path as the user typed it, once: "inspect 'x': permission denied", not the resolved path again.
   const message = error.message.includes(`'${path}'`) ? error.message : `inspect '${path}': ${error.message.replace(/^[a-z ]+ '[^']*':? /, '')}`;
-  return { path, kind, arch: null, debianArch: null, error: { code: error.code, message } };
+  return { path, kind, arch: null, debianArch: null, error: { code: error.code, message, detail: error.message } };
 }
 
 /** Inspects `path`, on the host (relative to `cwd`) or inside `root` when given. */

@@ -11,7 +11,7 @@
 // non-ELF file costs open + one 4 KiB read + close; an ELF file adds fstat and
 // usually one more read (its dynamic section), and only what scan prints is
 // parsed (summarizeElf: no notes, no dynamic strings).
-import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, readdirSync, realpathSync, statSync, statfsSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, readdirSync, realpathSync, statSync, statfsSync } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import { archOfElf, debianArchOf } from '../../core/arch/arch.ts';
 import type { ArchName } from '../../core/arch/arch.ts';
@@ -19,6 +19,7 @@ import { looksLikeElf, summarizeElf } from '../../core/elf/elf.ts';
 import type { ByteSource, ElfType } from '../../core/elf/elf.ts';
 import { pagedSource } from '../../core/bytes/byte-reader.ts';
 import { isCrossrootError, ioFailureMessage } from '../../core/errors.ts';
+import { mountInfoPoints } from '../host/mounts.ts';
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY;
 
@@ -286,13 +287,7 @@ class Scanner {
 
   /** The mount points this process sees, or null when /proc/self/mountinfo cannot be read. */
   private mounts(): Set<string> | null {
-    if (this.mountSet === undefined) {
-      try {
-        this.mountSet = mountPointsOf(readFileSync('/proc/self/mountinfo', 'utf8'));
-      } catch {
-        this.mountSet = null;
-      }
-    }
+    if (this.mountSet === undefined) this.mountSet = mountInfoPoints();
     return this.mountSet;
   }
 
@@ -326,18 +321,6 @@ class Scanner {
     if (device === parentDevice) return device;
     return this.enterable(path) ? device : null;
   }
-}
-
-/** Mount points (field 5) of a mountinfo text, with its octal escapes (`\040` for a space) decoded. */
-export function mountPointsOf(mountinfo: string): Set<string> {
-  const points = new Set<string>();
-  for (const line of mountinfo.split('\n')) {
-    const field = line.split(' ')[4];
-    if (field !== undefined && field !== '') {
-      points.add(field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
-    }
-  }
-  return points;
 }
 
 /**

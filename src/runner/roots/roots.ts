@@ -8,7 +8,10 @@ import { join, resolve } from 'node:path';
 import { CrossrootError } from '../../core/errors.ts';
 import { TOOLCHAIN_PACKAGES, defaultSuiteFor, canonicalSuite, resolveTargetArch } from '../../core/create/create-plan.ts';
 import type { ProgressState, RootMarker } from '../../core/create/create-plan.ts';
-import { cacheRoot, createRoot, mountsUnder, processesUsing, readMarker, removeTree } from '../create/create.ts';
+import { cacheRoot, createRoot } from '../create/create.ts';
+import { removeTree } from '../create/build-namespace.ts';
+import { processesUsing, readMarker } from '../create/target.ts';
+import { mountsUnder } from '../host/mounts.ts';
 import type { CreateResult } from '../create/create.ts';
 
 export function managedRootsDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
