@@ -1,4 +1,5 @@
-// Startup overhead of `crossroot run ROOT -- /bin/true` beside its peers, on a
+// Startup overhead of `crossroot run ROOT -- /bin/true` beside its peers (and
+// what it adds over `node -e ''` + a bare unshare+chroot, the floor of a Node CLI), on a
 // small arm64 root (emulated) and an amd64 root (native), N runs each, one
 // tool after the other:
 //   crossroot run       node dist/cli/bin.js (compiled, as installed) and via tsx
@@ -30,6 +31,9 @@ async function buildDist(): Promise<string> {
   symlinkSync(join(project, 'node_modules'), join(distHome, 'node_modules'));
   const build = await runProcess([process.execPath, join(project, 'node_modules/typescript/bin/tsc'), '-p', join(project, 'tsconfig.build.json'), '--outDir', join(distHome, 'dist')]);
   if (build.exitCode !== 0) throw new Error(`build: ${build.stdout}${build.stderr}`);
+  const helperDir = join(distHome, 'dist/runner/enter');
+  const helper = await runProcess(['cc', '-O2', '-Wall', '-Wextra', '-o', join(helperDir, 'crossroot-enter'), join(project, 'src/runner/enter/crossroot-enter.c')]);
+  if (helper.exitCode !== 0) throw new Error(`build the run helper: ${helper.stderr}`);
   return join(distHome, 'dist/cli/bin.js');
 }
 
@@ -83,7 +87,7 @@ for (const arch of ['arm64', 'amd64'] as const) {
       { name: 'arch-chroot', argv: hostOk && existsSync('/usr/bin/arch-chroot') ? ['arch-chroot', dir, '/bin/true'] : null, note: hostOk ? 'n/a: arch-chroot not installed' : na },
       { name: foreign ? 'proot -q qemu-aarch64-static' : 'proot', argv: existsSync('/usr/bin/proot') ? ['proot', ...(foreign ? ['-q', 'qemu-aarch64-static'] : []), '-r', dir, '/bin/true'] : null, note: 'n/a: proot not installed' },
       ...(foreign ? [{ name: 'qemu-aarch64-static -L (bare emulator)', argv: ['qemu-aarch64-static', '-L', dir, join(dir, 'bin/true')] }] : []),
-      // The floor of any node CLI: crossroot run starts node twice (the CLI, then stage 2, partly overlapped).
+      // The floor of any node CLI: crossroot run starts node once, then its native helper.
       { name: "reference: node -e '' (one node start)", argv: [process.execPath, '-e', ''] },
       { name: 'reference: crossroot --version (dist)', argv: [process.execPath, bin, '--version'] },
     ];
@@ -99,6 +103,13 @@ for (const arch of ['arm64', 'amd64'] as const) {
       process.stdout.write(`  ${row.name.padEnd(40)} median ${median.toFixed(1).padStart(7)}  mean ${mean.toFixed(1).padStart(7)}${failures > 0 ? `  (${failures} failed runs)` : ''}\n`);
     }
     const ours = results.get('crossroot run (dist)');
+    const node = results.get("reference: node -e '' (one node start)");
+    const bare = results.get('unshare --mount + chroot');
+    if (ours !== undefined && node !== undefined) {
+      // What crossroot adds over the floor: one node start plus a bare namespace + chroot (issue 10's budget: 25 ms).
+      const floor = node + (bare ?? 0);
+      process.stdout.write(`  overhead of crossroot (dist) over node -e '' ${bare === undefined ? '(no unshare+chroot row)' : '+ unshare+chroot'}: ${(ours - floor).toFixed(1)} ms\n`);
+    }
     if (ours !== undefined) {
       for (const peer of ['arch-chroot', 'unshare --mount + chroot', foreign ? 'proot -q qemu-aarch64-static' : 'proot']) {
         const theirs = results.get(peer);

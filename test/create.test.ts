@@ -6,7 +6,7 @@
 // Needs: mmdebstrap, qemu-user-static, util-linux (unshare, setpriv), xz-utils, zstd, bzip2.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, lstatSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliCommand, runCli, runCliJson } from './support/cli.ts';
 import { TEST_CACHE } from './support/cached-roots.ts';
@@ -86,6 +86,7 @@ test('create arm64 minbase: marker, aarch64 /bin/sh, second create from the cach
   assert.ok(existsSync(join(first, 'etc/apt/sources.list')), 'apt has its sources');
   assert.ok(!existsSync(join(first, 'usr/bin/qemu-aarch64-static')), 'no emulator copied into the root');
   assert.ok(!existsSync(join(first, 'etc/dpkg/dpkg.cfg.d/99mmdebstrap')), 'bootstrap-only dpkg options removed');
+  for (const file of ['etc/hosts', 'etc/resolv.conf']) assert.ok(lstatSync(join(first, file)).isFile(), `${file} is there for a run to mount over`);
   assert.deepEqual(readdirSync(work).filter((name) => name.includes('crossroot-partial')), []);
 
   const second = join(work, 'second');

@@ -16,6 +16,7 @@ test('the packed tarball installs globally and its crossroot bin runs', { timeou
     assert.ok(tarball, 'npm pack wrote no tarball');
     const files = (JSON.parse(pack.stdout) as [{ files: { path: string }[] }])[0].files.map((file) => file.path);
     assert.ok(files.includes('dist/cli/bin.js'));
+    assert.ok(files.includes('dist/runner/enter/crossroot-enter'), 'the run helper is built and packed');
     assert.ok(!files.some((path) => path.includes('.test.')), 'tests must not be packed');
     // Only what runs (and what says how): the build, the man page, the licence, the README.
     assert.deepEqual(files.filter((path) => !/^dist\/.*\.(js|d\.ts)$/.test(path)).sort(), ['LICENSE', 'README.md', 'dist/man/crossroot.1', 'package.json']);

@@ -187,7 +187,7 @@ describe('run: status, streams, options', () => {
       rmSync(empty, { recursive: true, force: true });
     }
     const badArch = await crossroot(['run', '--arch', 'nosucharch', '--', 'true']);
-    assert.equal(badArch.exitCode, 2, 'an unknown --arch name is a usage error');
+    assert.equal(badArch.exitCode, 2, 'an unknown architecture is a usage error (UNKNOWN_ARCH)');
     assert.match(badArch.stderr, /nosucharch/);
     const wrongArch = await crossroot(['run', arm64, '--arch', 'armhf', '--', 'true']);
     assert.equal(wrongArch.exitCode, 1);
@@ -196,6 +196,7 @@ describe('run: status, streams, options', () => {
     assert.equal((await crossroot(['run', arm64, '--emulation', 'magic', '--', 'true'])).exitCode, 2);
     const notFound = await crossroot(['run', arm64, '--', 'no-such-program']);
     assert.equal(notFound.exitCode, 127);
+    assert.match(notFound.stderr, /^crossroot: run 'no-such-program': command not found in the root/);
   });
 });
 

@@ -15,7 +15,8 @@ process.exitCode = await main(process.argv.slice(2), {
   stderr: (text) => { process.stderr.write(text); },
   stdoutIsTTY: process.stdout.isTTY === true,
   stderrIsTTY: process.stderr.isTTY === true,
-  columns: process.stdout.isTTY === true ? process.stdout.columns : undefined,
+  // A terminal that reports no size (0) is treated as none: nothing wraps.
+  columns: process.stdout.isTTY === true && process.stdout.columns > 0 ? process.stdout.columns : undefined,
   env: process.env,
   cwd: process.cwd(),
 });

@@ -25,6 +25,13 @@ export interface CliContext {
   readonly program: () => Promise<Command>;
 }
 
+/** Where each command's --json document goes (stdout unless onRun was told otherwise). */
+const JSON_STREAMS = new WeakMap<Command, JsonStream>();
+
+export function jsonStreamOf(command: Command): JsonStream {
+  return JSON_STREAMS.get(command) ?? 'stdout';
+}
+
 /**
  * Attaches an async handler to a commander command. The handler gets the
  * positional arguments and the options, and returns the exit status; an
@@ -36,6 +43,7 @@ export function onRun<Options>(
   handler: (args: string[], options: Options) => Promise<number>,
   jsonStream: JsonStream = 'stdout',
 ): Command {
+  JSON_STREAMS.set(command, jsonStream);
   return command.action(async () => {
     try {
       const args = command.processedArgs.flatMap((value: unknown) =>

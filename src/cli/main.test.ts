@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliCommand, errorCodeOf, runCli, runCliJson } from '../../test/support/cli.ts';
@@ -89,6 +89,20 @@ describe('a new user meets', () => {
     assert.equal(result.stderr, 'crossroot: write stdout: no space left on device\n');
   });
 
+  test('#8: binfmt status leads with a summary and the fix, and fits a 100-column terminal', async () => {
+    const binfmt = join(work, 'binfmt');
+    mkdirSync(binfmt);
+    writeFileSync(join(binfmt, 'status'), 'enabled\n');
+    writeFileSync(join(binfmt, 'register'), '');
+    writeFileSync(join(binfmt, 'qemu-aarch64'), 'enabled\ninterpreter /usr/bin/qemu-aarch64-static\nflags: F\noffset 0\n'
+      + 'magic 7f454c460201010000000000000000000200b700\nmask ffffffffffffff00fffffffffffffffffeffffff\n');
+    const run = await runCli(['binfmt', 'status', '--no-probe', '--binfmt-dir', binfmt], { columns: 100 });
+    const lines = run.stdout.trimEnd().split('\n');
+    assert.match(lines[0] ?? '', /^binfmt_misc at .*: enabled, host instance, 1 entry; /);
+    assert.match(run.stdout.split('\n\n')[0] ?? '', /fix: crossroot binfmt install all/);
+    for (const line of lines) assert.ok(line.length <= 100, `${line.length} columns: ${line}`);
+  });
+
   test('#9: binfmt status without binfmt_misc still lists the emulators on disk', async () => {
     const status = await runCliJson<{ mounted: boolean; emulators: { arch: string }[] }>(['binfmt', 'status', '--binfmt-dir', join(work, 'no-binfmt')]);
     assert.equal(status.json.mounted, false);
@@ -152,6 +166,13 @@ describe('a new user meets', () => {
     assert.equal(run.code, 1);
     assert.equal(errorCodeOf(run), 'NOT_A_ROOT');
     assert.equal(existsSync(join(work, 'home', 'roots')), false);
+  });
+
+  test('--json parse errors of run go to stderr like its report; stdout stays the command\'s', async () => {
+    const run = await runCli(['run', '--json', '--emulation', 'magic', root, '--', 'true']);
+    assert.equal(run.code, 2);
+    assert.equal(run.stdout, '');
+    assert.equal(errorCodeOf(run), 'USAGE');
   });
 
   test('#22: roots path and rm take --json; roots list has a header; --platform names the architecture', async () => {

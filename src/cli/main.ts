@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import type { CliContext, Io } from './context.ts';
+import { jsonStreamOf } from './context.ts';
 import { addHelpSections, STANDARD_EXIT } from './options.ts';
 import { reportError } from './render/errors.ts';
 import { UsageError } from '../core/errors.ts';
@@ -119,7 +120,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version'
         || error.code === 'commander.help') return 0;
-      return reportError(io, usageErrorOf(error, program, words), words.includes('--json') ? 'stdout' : null);
+      return reportError(io, usageErrorOf(error, program, words), words.includes('--json') ? jsonStreamOf(named.command) : null);
     }
     return reportError(io, error);
   }

@@ -26,13 +26,14 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-export async function runCli(argv: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
+export async function runCli(argv: readonly string[], options: { cwd?: string; env?: Record<string, string>; columns?: number } = {}): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {
     stdout: (text) => { stdout += text; },
     stderr: (text) => { stderr += text; },
     stdoutIsTTY: false,
+    columns: options.columns,
     env: { ...process.env, ...options.env },
     cwd: options.cwd ?? process.cwd(),
   });

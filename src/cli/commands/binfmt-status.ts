@@ -11,7 +11,7 @@ import { addBinfmtDirOption, addHelpSections, addJsonOption, addVerboseOption } 
 import { entryJson, statusJson } from '../render/binfmt.ts';
 import { displayText, writeJson } from '../render/json.ts';
 import { painter } from '../render/style.ts';
-import { formatTable, plural } from '../render/table.ts';
+import { formatTable, plural, wrapText } from '../render/table.ts';
 import type { ArchVerdict } from '../../core/binfmt/health.ts';
 import type { EmulatorReport, MountedStatus, StatusReport } from '../../runner/binfmt/health.ts';
 import { collectStatus } from '../../runner/binfmt/health.ts';
@@ -56,6 +56,13 @@ function entryRows(report: MountedStatus): string[][] {
   });
 }
 
+/** The REASON cell: short for the common case (no entry: ENOEXEC), the full text in --json. */
+function archReason(verdict: ArchVerdict): string {
+  if (verdict.works === true && verdict.reason === null) return '';
+  if (verdict.handler === null && verdict.native !== true) return 'no entry (ENOEXEC)';
+  return displayText(verdict.reason ?? '');
+}
+
 function archRow(verdict: ArchVerdict, emulator: EmulatorReport | undefined, paint: ReturnType<typeof painter>): string[] {
   const works = verdict.works === null ? '-' : verdict.works ? 'yes' : paint('bad', 'NO');
   return [
@@ -64,14 +71,14 @@ function archRow(verdict: ArchVerdict, emulator: EmulatorReport | undefined, pai
     verdict.handler === null ? '-' : displayText(verdict.handler),
     works,
     emulator === undefined ? '-' : `${emulator.path}${emulator.static ? '' : ' (dynamic)'}${emulator.version === null ? '' : ` ${emulator.version.split(' ')[0] ?? ''}`}`,
-    verdict.works === true && verdict.reason === null ? '' : displayText(verdict.reason ?? ''),
+    archReason(verdict),
   ];
 }
 
 function printHuman(io: Io, report: MountedStatus, all: boolean): void {
   const paint = painter(io);
   const width = io.columns;
-  io.stdout(`${statusSummary(report)}\n`);
+  io.stdout(`${wrapText(statusSummary(report), width ?? Infinity).join('\n')}\n`);
   if (report.namespace.note !== null) io.stdout(`note: ${report.namespace.note}\n`);
   io.stdout('\n');
   if (report.verdict.entries.length === 0) {

@@ -2,30 +2,16 @@
 // execve(PATH, [argv0, ARG...]) goes on this kernel with the visible
 // binfmt_misc entries. Exit 0 when the exec would succeed and the program
 // start, 1 when either would fail (the prediction itself worked), 2 on usage errors.
-import { isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { CliContext, Io } from '../context.ts';
+import type { CliContext } from '../context.ts';
 import { onRun } from '../context.ts';
 import { addHelpSections, addJsonOption } from '../options.ts';
-import { displayable, displayText as fromBytes, toBytes, writeJson } from '../render/json.ts';
-import type { ExecPrediction, ExecStep, Problem } from '../../core/exec/simulate.ts';
-import { simulateExec } from '../../core/exec/simulate.ts';
+import { displayable, displayText as fromBytes, writeJson } from '../render/json.ts';
+import type { ExecStep, Problem } from '../../core/exec/simulate.ts';
 import { UsageError } from '../../core/errors.ts';
-import { DEFAULT_BINFMT_DIR, isBinfmtDir, readInstance } from '../../kernel/binfmt-fs.ts';
-import { createExecWorld } from '../../runner/inspect/exec-world.ts';
-
-interface ExplainOptions {
-  readonly argv0?: string;
-  readonly root?: string;
-  readonly binfmtDir?: string;
-  readonly json?: boolean;
-}
-
-export interface ExplainReport extends ExecPrediction {
-  readonly path: string;
-  readonly root: string | null;
-  readonly binfmtDir: string;
-}
+import { DEFAULT_BINFMT_DIR } from '../../kernel/binfmt-fs.ts';
+import type { ExplainOptions, ExplainReport } from '../../runner/inspect/explain.ts';
+import { explain } from '../../runner/inspect/explain.ts';
 
 export function registerExplain(program: Command, context: CliContext): void {
   const command = program.command('explain')
@@ -42,7 +28,7 @@ export function registerExplain(program: Command, context: CliContext): void {
     examples: ['crossroot explain /bin/ls --version', 'crossroot explain --root ./arm64-root /usr/bin/python3 -c pass', 'crossroot explain ./script.sh --json'],
     exitStatus: '0 the exec would succeed and the program start; 1 either would fail (or crossroot could not tell); 2 usage error.',
   });
-  onRun<ExplainOptions>(command, context, async (args, options) => {
+  onRun<ExplainOptions & { json?: boolean }>(command, context, async (args, options) => {
     const [path, ...rest] = args;
     if (path === undefined || path === '') throw new UsageError('explain: give the PATH to execute');
     const report = explain(path, rest, options, context.io);
@@ -50,30 +36,6 @@ export function registerExplain(program: Command, context: CliContext): void {
     else context.io.stdout(renderExplain(report));
     return report.ok && report.starts ? 0 : 1;
   });
-}
-
-export function explain(path: string, args: readonly string[], options: ExplainOptions, io: Io): ExplainReport {
-  const root = options.root === undefined ? null : resolve(io.cwd, options.root);
-  if (root !== null && !isAbsolute(root)) throw new UsageError(`explain: bad --root '${options.root ?? ''}'`);
-  const binfmtDir = options.binfmtDir === undefined ? DEFAULT_BINFMT_DIR : resolve(io.cwd, options.binfmtDir);
-  // An unmounted default instance has no visible entries; an explicit --binfmt-dir must be one.
-  const mounted = options.binfmtDir !== undefined || isBinfmtDir(binfmtDir);
-  const instance = mounted ? readInstance(binfmtDir) : { enabled: true, entries: [] };
-  const world = createExecWorld({
-    root: root === null ? null : toBytes(root),
-    cwd: root === null ? toBytes(io.cwd) : '/',
-    hostCwd: toBytes(io.cwd),
-    binfmt: { enabled: instance.enabled, entries: instance.entries, dir: toBytes(binfmtDir) },
-    qemuLdPrefix: io.env['QEMU_LD_PREFIX'] === undefined || io.env['QEMU_LD_PREFIX'] === '' ? null : toBytes(io.env['QEMU_LD_PREFIX']),
-  });
-  const argv = [toBytes(options.argv0 ?? path), ...args.map(toBytes)];
-  const prediction = simulateExec({ path: toBytes(path), argv }, world);
-  const problems: Problem[] = mounted ? [...prediction.problems] : [...prediction.problems, {
-    code: 'BINFMT_NOT_MOUNTED', severity: 'warning',
-    message: `binfmt_misc is not mounted at '${DEFAULT_BINFMT_DIR}': predicted as if no entries were registered`,
-    fix: `mount it (mount -t binfmt_misc binfmt_misc ${DEFAULT_BINFMT_DIR}) or pass --binfmt-dir DIR`,
-  }];
-  return { path: toBytes(path), root: root === null ? null : toBytes(root), binfmtDir: toBytes(binfmtDir), ...prediction, problems };
 }
 
 function quoteArgv(argv: readonly string[]): string {

@@ -1,13 +1,11 @@
 // `crossroot inspect PATH... [--root DIR] [--json]`: what each file is.
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { onRun } from '../context.ts';
 import { addHelpSections, addJsonOption } from '../options.ts';
 import { writeJson } from '../render/json.ts';
-import { CrossrootError } from '../../core/errors.ts';
-import { inspectPath } from '../../runner/inspect/inspect.ts';
+import { checkedRoot, inspectPath } from '../../runner/inspect/inspect.ts';
 import type { InspectRecord } from '../../runner/inspect/inspect.ts';
 
 interface InspectOptions {
@@ -36,23 +34,6 @@ export function registerInspect(program: Command, context: CliContext): void {
     }
     return records.some((record) => record.error !== undefined) ? 1 : 0;
   });
-}
-
-function checkedRoot(root: string): string {
-  let isDirectory: boolean;
-  try {
-    isDirectory = statSync(root).isDirectory();
-  } catch {
-    throw new CrossrootError('NOT_FOUND', `open root '${root}': it does not exist`, {
-      hint: 'give --root the directory of a root filesystem',
-    });
-  }
-  if (!isDirectory) {
-    throw new CrossrootError('NOT_A_DIRECTORY', `open root '${root}': not a directory`, {
-      hint: 'give --root the directory of a root filesystem',
-    });
-  }
-  return root;
 }
 
 /** One compact line per file. */

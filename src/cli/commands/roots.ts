@@ -12,7 +12,7 @@ export function registerRoots(program: Command, context: CliContext): void {
   const roots = program.command('roots').description('List, locate and remove the managed default roots (one per architecture).');
   addHelpSections(roots, { examples: ['crossroot roots list', 'crossroot roots path arm64', 'crossroot roots rm arm64'] });
   const list = roots.command('list').description('List the managed roots.');
-  addJsonOption(list, 'print a JSON array: arch, debianArch, dir, suite, variant, includes, created, tool');
+  addJsonOption(list, 'print a JSON array: arch, debianArch, dir, suite, variant, includes, created, tool, state (ready or creating), creator');
   addHelpSections(list, { examples: ['crossroot roots list', 'crossroot roots list --json'] });
   onRun<{ json?: boolean }>(list, context, async (_args, options) => {
     const found = listManagedRoots(context.io.env);
@@ -24,7 +24,9 @@ export function registerRoots(program: Command, context: CliContext): void {
       context.io.stdout('no managed roots yet (crossroot run --arch ARCH creates one)\n');
       return 0;
     }
-    const rows = found.map((root) => [root.debianArch, root.suite, [root.variant, ...root.includes].join('+'), root.dir]);
+    const rows = found.map((root) => root.state === 'creating'
+      ? [root.debianArch, '', `(being created${root.creator === null ? '' : ` by pid ${String(root.creator.pid)} since ${root.creator.since}: ${root.creator.stage}`})`, root.dir]
+      : [root.debianArch, root.suite, [root.variant, ...root.includes].join('+'), root.dir]);
     context.io.stdout(formatTable(['ARCH', 'SUITE', 'PACKAGES', 'DIRECTORY'], rows, { width: context.io.columns }));
     return 0;
   });

@@ -14,12 +14,13 @@ import { info, warn } from '../render/errors.ts';
 import { writeJson } from '../render/json.ts';
 import { progressReporter } from '../render/progress.ts';
 import { UsageError } from '../../core/errors.ts';
-import type { EmulationChoice } from '../../core/enter/enter-plan.ts';
-import { EMULATION_MODES } from '../../core/enter/enter-plan.ts';
+import type { EmulationChoice } from '../../core/enter/emulation.ts';
+import { EMULATION_MODES } from '../../core/enter/emulation.ts';
+import type { NetworkMode } from '../../core/enter/enter-plan.ts';
+import { NETWORK_MODES } from '../../core/enter/enter-plan.ts';
 import { renderProfile } from '../../core/enter/profile.ts';
 import { enterRoot, type EnterOptions, type EnterResult } from '../../runner/enter/enter.ts';
 import type { EnterEvent } from '../../runner/enter/events.ts';
-import { listManagedRoots, managedRootPath } from '../../runner/roots/roots.ts';
 
 export interface EnterCliOptions extends ArchOptions, ProgressOptions {
   readonly create?: boolean;
@@ -30,6 +31,8 @@ export interface EnterCliOptions extends ArchOptions, ProgressOptions {
   readonly emulation?: EmulationChoice;
   readonly verbose?: boolean;
   readonly accelerate?: boolean;
+  readonly hostname?: string;
+  readonly network?: NetworkMode;
   readonly json?: boolean;
 }
 
@@ -49,6 +52,8 @@ export function addEnterOptions(command: Command): Command {
     .option('--env <name[=value]>', "set a variable in the clean environment (NAME alone copies the host's value, as docker -e); repeatable", collect)
     .option('--user <user[:group]>', "run as this user of the root's /etc/passwd (name or uid; default: root)")
     .addOption(new Option('--emulation <mode>', 'how foreign binaries run').choices(['auto', ...EMULATION_MODES]).default('auto', 'auto'))
+    .option('--hostname <name>', "the run's hostname, in its own UTS namespace (default: the root directory's name)")
+    .addOption(new Option('--network <mode>', "host: the host's network, resolv.conf and hosts; none: a network namespace with only loopback").choices([...NETWORK_MODES]).default('host', 'host'))
     .option('--accelerate', "run the root's compiler tools (cc1, as, ld, ...) as native cross tools of exactly the same version, in this run only; says on stderr what stays emulated and why");
   addVerboseOption(command, 'describe the namespaces, mounts, emulation and timings on stderr');
   addProgressOptions(command);
@@ -88,19 +93,21 @@ export function renderEnterEvent(io: Io, event: EnterEvent): void {
   }
 }
 
-/** Says on the first line that a managed root will be bootstrapped now (minutes, once). */
-function announceCreate(io: Io, arch: string | undefined, dir: string | undefined, options: EnterCliOptions): void {
+/** Says on the first line that a managed root will be bootstrapped now (minutes, once); not when another crossroot is creating it (the run says it waits). */
+async function announceCreate(io: Io, arch: string | undefined, dir: string | undefined, options: EnterCliOptions): Promise<void> {
   if (dir !== undefined || arch === undefined || options.create === false || options.json === true || options.quiet === true) return;
+  // Loaded only for managed roots (runner/roots brings runner/create): start-up time counts.
+  const { listManagedRoots, managedRootPath } = await import('../../runner/roots/roots.ts');
   const path = managedRootPath(arch, io.env);
   if (listManagedRoots(io.env).some((root) => root.dir === path)) return;
   info(io, `no managed ${arch} root yet: creating one at ${path} first (a few minutes, once; --no-create refuses instead)`);
 }
 
 /** The enter options `run` and `shell` share, from their common flags. */
-export function enterOptionsOf(options: EnterCliOptions, context: CliContext, dir: string | undefined): Omit<EnterOptions, 'argv'> {
+export async function enterOptionsOf(options: EnterCliOptions, context: CliContext, dir: string | undefined): Promise<Omit<EnterOptions, 'argv'>> {
   const { io } = context;
   const arch = archOf(options);
-  announceCreate(io, arch, dir, options);
+  await announceCreate(io, arch, dir, options);
   const progress = progressReporter(io, { quiet: options.quiet === true || options.json === true, mode: options.progress });
   return {
     progress: progress.update,
@@ -113,6 +120,9 @@ export function enterOptionsOf(options: EnterCliOptions, context: CliContext, di
     env: envAssignments(options.env ?? [], io.env),
     user: options.user,
     emulation: options.emulation ?? 'auto',
+    hostname: options.hostname,
+    network: options.network ?? 'host',
+    waiting: (owner) => { if (options.quiet !== true) info(io, `waiting: the managed root is being created by ${owner}`); },
     accelerate: options.accelerate === true,
     verbose: options.verbose === true,
     onEvent: (event) => { if (options.json !== true || event.kind === 'warning') renderEnterEvent(io, event); },
@@ -160,7 +170,7 @@ export function registerRun(program: Command, context: CliContext): void {
       throw new UsageError('run: --icecream needs --accelerate', { hint: 'the cluster compiles with the native cross compiler that --accelerate finds' });
     }
     const result = await enterRoot({
-      ...enterOptionsOf(options, context, dir),
+      ...await enterOptionsOf(options, context, dir),
       profile: options.profile === true || options.profileJson !== undefined,
       icecream: options.icecream === undefined ? undefined : { scheduler: options.icecream },
       argv,

@@ -23,7 +23,7 @@ export function registerShell(program: Command, context: CliContext): void {
     const [dir, ...extra] = args;
     if (extra.length > 0) throw new UsageError('shell: too many arguments', { hint: 'to run a command use crossroot run DIR -- CMD' });
     if (dir === undefined && archOf(options) === undefined) throw new UsageError('shell: give DIR or --arch ARCH');
-    const result = await enterRoot({ ...enterOptionsOf(options, context, dir), argv: null });
+    const result = await enterRoot({ ...await enterOptionsOf(options, context, dir), argv: null });
     if (options.json === true) writeJson(context.io, runJson(result), 'stderr');
     return result.exitCode;
   }, 'stderr');

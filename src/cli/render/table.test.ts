@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatTable, plural, visibleLength, wrapText } from './table.ts';
+import { fitWidths, formatTable, plural, visibleLength, wrapText } from './table.ts';
 
 test('formatTable: columns two spaces apart, the last one not padded', () => {
   assert.equal(formatTable(['A', 'BB'], [['xxx', 'y'], ['z', '']]), 'A    BB\nxxx  y\nz\n');
@@ -34,4 +34,13 @@ test('plural: "1 directory", "2 directories"', () => {
   assert.equal(plural(1, 'directory', 'directories'), '1 directory');
   assert.equal(plural(2, 'directory', 'directories'), '2 directories');
   assert.equal(plural(0, 'file'), '0 files');
+});
+
+test('fitWidths: the widest column shrinks first, none below 10', () => {
+  assert.deepEqual(fitWidths([5, 30, 60], undefined), [5, 30, 60]);
+  assert.deepEqual(fitWidths([5, 30, 60], 80), [5, 30, 41], 'the last column wraps first');
+  const both = fitWidths([5, 30, 60], 50);
+  assert.equal(both.reduce((sum, width) => sum + width, 0) + 4, 50);
+  assert.deepEqual(both, [5, 21, 20], 'then the widest, in turns');
+  assert.deepEqual(fitWidths([40, 40], 10), [10, 10], 'never below 10');
 });

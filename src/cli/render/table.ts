@@ -10,8 +10,10 @@ export interface TableOptions {
   readonly indent?: number;
 }
 
-/** Narrowest the wrapped column gets, however wide the other columns are. */
-const MIN_WRAP = 20;
+/** Narrowest a column gets when the table must shrink. */
+const MIN_COLUMN = 10;
+/** Narrowest the last column gets before the others shrink. */
+const MIN_LAST = 20;
 
 /** A cell's width on the terminal: colour escapes take no columns. */
 export function visibleLength(text: string): number {
@@ -25,7 +27,7 @@ function pad(text: string, width: number): string {
 
 /** Splits text into lines of at most `width` characters, at spaces where it can. */
 export function wrapText(text: string, width: number): string[] {
-  if (text.length <= width) return [text];
+  if (visibleLength(text) <= width || !(width >= 1)) return [text];
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(' ')) {
@@ -47,24 +49,43 @@ export function wrapText(text: string, width: number): string[] {
   return lines;
 }
 
-/** Renders a header row and rows; the last column is neither padded nor cut, only wrapped. */
+/**
+ * Column widths that fit `width`: the last column (free text) wraps first;
+ * if that is not enough the widest column gives up a character at a time
+ * (none below MIN_COLUMN).
+ */
+export function fitWidths(natural: readonly number[], width: number | undefined): number[] {
+  const widths = [...natural];
+  if (width === undefined) return widths;
+  const total = (): number => widths.reduce((sum, column) => sum + column, 0) + 2 * Math.max(0, widths.length - 1);
+  // The last column (free text: a reason, a message) gives way first, down to MIN_LAST...
+  const last = widths.length - 1;
+  while (total() > width && (widths[last] ?? 0) > MIN_LAST) widths[last] = (widths[last] ?? 0) - 1;
+  // ...then the widest, one character at a time: ties take turns, so wide columns shrink together.
+  while (total() > width) {
+    const widest = Math.max(...widths);
+    if (widest <= MIN_COLUMN) break;
+    widths[widths.lastIndexOf(widest)] = widest - 1;
+  }
+  return widths;
+}
+
+/** Renders a header row and rows; a cell wider than its column wraps under itself; the last column is not padded. */
 export function formatTable(header: readonly string[] | null, rows: readonly (readonly string[])[], options: TableOptions = {}): string {
   const all = header === null ? rows : [header, ...rows];
   if (all.length === 0) return '';
   const columns = Math.max(...all.map((row) => row.length));
-  const widths = Array.from({ length: columns }, (_, column) => Math.max(...all.map((row) => visibleLength(row[column] ?? ''))));
+  const natural = Array.from({ length: columns }, (_, column) => Math.max(...all.map((row) => visibleLength(row[column] ?? ''))));
   const indent = ' '.repeat(options.indent ?? 0);
-  const lastStart = indent.length + widths.slice(0, -1).reduce((sum, width) => sum + width + 2, 0);
-  const lastWidth = options.width === undefined ? Infinity : Math.max(MIN_WRAP, options.width - lastStart);
+  const widths = fitWidths(natural, options.width === undefined ? undefined : options.width - indent.length);
   const lines: string[] = [];
   for (const row of all) {
-    const cells = Array.from({ length: columns }, (_, column) => row[column] ?? '');
-    const last = cells.pop() ?? '';
-    const lead = cells.map((cell, column) => pad(cell, widths[column] ?? 0)).join('  ');
-    const wrapped = wrapText(last, lastWidth);
-    const prefix = cells.length === 0 ? indent : `${indent}${lead}  `;
-    lines.push(`${prefix}${wrapped[0] ?? ''}`.trimEnd());
-    for (const more of wrapped.slice(1)) lines.push(`${' '.repeat(prefix.length)}${more}`);
+    const cells = Array.from({ length: columns }, (_, column) => wrapText(row[column] ?? '', widths[column] ?? 0));
+    const height = Math.max(...cells.map((cell) => cell.length));
+    for (let line = 0; line < height; line++) {
+      const text = cells.map((cell, column) => (column === columns - 1 ? cell[line] ?? '' : pad(cell[line] ?? '', widths[column] ?? 0))).join('  ');
+      lines.push(`${indent}${text}`.trimEnd());
+    }
   }
   return `${lines.join('\n')}\n`;
 }

@@ -37,7 +37,7 @@
 // an unknown owner, leaves the tool emulated.
 import { resolveInRoot } from '../root/root-path.ts';
 import type { RootReadlink } from '../root/root-path.ts';
-import type { Stage2Step } from '../enter/enter-plan.ts';
+import type { SetupStep } from '../enter/setup-steps.ts';
 
 /** Debian architectures with cross toolchains in Debian, and their names. */
 export const ACCELERATED_ARCHES = [
@@ -589,7 +589,7 @@ export function withCreatedEntries(mounts: readonly AccelerateMount[], created: 
 }
 
 /**
- * The plan as steps for the run's setup (core/enter-plan.ts Stage2Step), in
+ * The plan as steps for the run's setup (core/enter/setup-steps.ts SetupStep), in
  * order, after the run's own mounts (recursive binds carry them along):
  *  - a tmpfs on `scratchDir`, an empty directory outside the root private to
  *    the run; mount(8) makes the mount points in it (X-mount.mkdir);
@@ -605,9 +605,9 @@ export function withCreatedEntries(mounts: readonly AccelerateMount[], created: 
  * Targets are the root's paths resolved by the planner, under `rootDir`, or
  * under `scratchDir`; mkdir/file/symlink steps only touch the scratch tmpfs.
  */
-export function accelerationSteps(mounts: readonly AccelerateMount[], rootDir: string, scratchDir: string): Stage2Step[] {
+export function accelerationSteps(mounts: readonly AccelerateMount[], rootDir: string, scratchDir: string): SetupStep[] {
   const root = rootDir.endsWith('/') ? rootDir.slice(0, -1) : rootDir;
-  const steps: Stage2Step[] = [{ op: 'mount', what: 'acceleration scratch', source: 'crossroot-accel', target: scratchDir, fstype: 'tmpfs', options: 'mode=0700' }];
+  const steps: SetupStep[] = [{ op: 'mount', what: 'acceleration scratch', source: 'crossroot-accel', target: scratchDir, fstype: 'tmpfs', options: 'mode=0700' }];
   let counter = 0;
   for (const mount of mounts) {
     const target = mount.target === '/' ? root : `${root}${mount.target}`;

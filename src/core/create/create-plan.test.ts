@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  RUN_MOUNT_POINT_FILES,
   INITIAL_PROGRESS, advanceProgress, aptCacheDir, defaultSuiteFor, binfmtEntryName, canonicalSuite, checkSuite, failureReason,
   parseIncludes, parseMarker, parseProgressLine, partialDirFor, planBootstrap, privateRegisterString,
   renderProgress, resolveTargetArch,
@@ -142,4 +143,10 @@ test('resolveTargetArch: linux/arm/v5 and v6 name the armel port, linux/arm/v7 a
   assert.equal(resolveTargetArch('linux/arm/v5').debianArch, 'armel');
   assert.equal(resolveTargetArch('linux/arm/v6').debianArch, 'armel');
   assert.equal(resolveTargetArch('linux/arm/v7').debianArch, 'armhf');
+});
+
+test('a finished root gets the files a run mounts over: /etc/hosts with localhost, /etc/resolv.conf', () => {
+  const byPath = new Map(RUN_MOUNT_POINT_FILES.map((file) => [file.path, file.text]));
+  assert.deepEqual([...byPath.keys()].sort(), ['etc/hosts', 'etc/resolv.conf']);
+  assert.match(byPath.get('etc/hosts') ?? '', /^127\.0\.0\.1\tlocalhost$/m);
 });

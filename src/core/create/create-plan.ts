@@ -51,6 +51,17 @@ export type BootstrapTool = (typeof BOOTSTRAP_TOOLS)[number];
 export const TOOLCHAIN_PACKAGES = ['build-essential'] as const;
 
 /** The marker that makes a directory a finished crossroot root, relative to the root. */
+/**
+ * Files a finished root gets when the bootstrap left them out, so that a run
+ * can mount the host's resolv.conf and hosts over files that exist: a run
+ * never adds entries to a root, and a mount point the root lacks costs a
+ * shadow of its directory (here /etc), in which new entries do not persist.
+ */
+export const RUN_MOUNT_POINT_FILES: readonly { readonly path: string; readonly text: string }[] = [
+  { path: 'etc/hosts', text: '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\nff02::1\t\tip6-allnodes\nff02::2\t\tip6-allrouters\n' },
+  { path: 'etc/resolv.conf', text: '' },
+];
+
 export const MARKER_DIR = '.crossroot';
 export const MARKER_FILE = '.crossroot/root.json';
 /** Suffix of the sibling directory a root is built in before it is renamed into place. */

@@ -1,21 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveArch } from '../arch/arch.ts';
-import type { BinfmtEntry } from '../binfmt/entry.ts';
-import { parseRegisterString } from '../binfmt/rule.ts';
-import type { EmulationFacts, EnterPlanInput, PathKind, Stage2Step } from './enter-plan.ts';
-import {
-  chooseEmulation, commandChain, defaultEnvironment, fstabEscape, fstabOf, parseBindSpec, parseEnvAssignment, planEnter,
-} from './enter-plan.ts';
+import type { EmulationFacts } from './emulation.ts';
+import { chooseEmulation } from './emulation.ts';
+import type { EnterPlanInput } from './enter-plan.ts';
+import { planEnter } from './enter-plan.ts';
+import type { PathKind, SetupStep } from './setup-steps.ts';
 import { isCrossrootError } from '../errors.ts';
 
 const aarch64 = resolveArch('arm64');
-
-function entry(interpreter: string, flags: string): BinfmtEntry {
-  const parsed = parseRegisterString(`:qemu-aarch64:M::${aarch64.magicText}:${aarch64.maskText}:${interpreter}:${flags}`);
-  assert.ok(parsed.ok);
-  return parsed.entry;
-}
 
 const base: EmulationFacts = {
   native: false,
@@ -36,64 +29,6 @@ function codeOf(run: () => unknown): string {
   return 'ok';
 }
 
-describe('chooseEmulation', () => {
-  const noF = entry('/usr/bin/qemu-aarch64-static', 'P');
-  const withF = entry('/usr/bin/qemu-aarch64-static', 'POCF');
-  const cases: { name: string; choice: 'auto' | 'private' | 'host' | 'bind' | 'copy'; facts: Partial<EmulationFacts>; mode: string }[] = [
-    { name: 'auto prefers private', choice: 'auto', facts: { hostEntry: withF }, mode: 'private' },
-    { name: 'native needs nothing', choice: 'copy', facts: { native: true }, mode: 'native' },
-    { name: 'auto falls back to a host F entry', choice: 'auto', facts: { privateBlocker: 'old kernel', hostEntry: withF, hostInterpreterStatic: true }, mode: 'host' },
-    { name: 'auto: F-less host entry, emulator in the root', choice: 'auto', facts: { privateBlocker: 'x', hostEntry: noF, hostInterpreterInRoot: true }, mode: 'host' },
-    { name: 'auto: F-less host entry, nothing in the root -> bind', choice: 'auto', facts: { privateBlocker: 'x', hostEntry: noF }, mode: 'bind' },
-    { name: 'forced copy with a host entry', choice: 'copy', facts: { hostEntry: noF }, mode: 'copy' },
-    { name: 'forced bind without a host entry uses a private F-less entry', choice: 'bind', facts: {}, mode: 'bind' },
-    { name: 'host F entry pinning a dynamic emulator is refused', choice: 'host', facts: { hostEntry: withF, hostInterpreterStatic: false }, mode: 'EMULATION_UNAVAILABLE' },
-    { name: 'forced host without entries', choice: 'host', facts: {}, mode: 'EMULATION_UNAVAILABLE' },
-    { name: 'forced private on an old kernel', choice: 'private', facts: { privateBlocker: 'Linux 6.1' }, mode: 'EMULATION_UNAVAILABLE' },
-    { name: 'no static emulator at all', choice: 'auto', facts: { emulator: null }, mode: 'EMULATION_UNAVAILABLE' },
-    { name: 'bind with neither host entry nor private instance', choice: 'bind', facts: { privateBlocker: 'x' }, mode: 'EMULATION_UNAVAILABLE' },
-  ];
-  for (const { name, choice, facts, mode } of cases) {
-    test(name, () => {
-      let got: string;
-      try {
-        got = chooseEmulation(choice, aarch64, { ...base, ...facts }).mode;
-      } catch (error) {
-        got = isCrossrootError(error) ? error.code : 'other';
-      }
-      assert.equal(got, mode);
-    });
-  }
-
-  test('private registers F, C (with O) and P with the static emulator', () => {
-    const decision = chooseEmulation('private', aarch64, base);
-    const parsed = parseRegisterString(decision.register ?? '');
-    assert.ok(parsed.ok);
-    assert.equal(parsed.entry.name, 'crossroot-aarch64');
-    assert.equal(parsed.entry.interpreter, '/usr/libexec/qemu-binfmt/aarch64-binfmt-P');
-    assert.deepEqual(parsed.entry.flags, { P: true, O: true, C: true, F: true });
-  });
-
-  test('bind without a host entry: private entry without F, interpreter in the root', () => {
-    const decision = chooseEmulation('bind', aarch64, base);
-    assert.equal(decision.interpreterInRoot, '/usr/bin/qemu-aarch64-static');
-    const parsed = parseRegisterString(decision.register ?? '');
-    assert.ok(parsed.ok);
-    assert.equal(parsed.entry.flags.F, false);
-    assert.equal(parsed.entry.interpreter, '/usr/bin/qemu-aarch64-static');
-  });
-
-  test('a forced mode that cannot work carries a hint', () => {
-    try {
-      chooseEmulation('host', aarch64, base);
-      assert.fail('expected an error');
-    } catch (error) {
-      assert.ok(isCrossrootError(error));
-      assert.match(error.hint ?? '', /crossroot binfmt install aarch64/);
-    }
-  });
-});
-
 /** A fake root: root-relative path -> kind, links with their targets. */
 function view(files: Record<string, PathKind>, links: Record<string, string> = {}): EnterPlanInput['view'] {
   return {
@@ -110,12 +45,13 @@ function input(overrides: Partial<EnterPlanInput> = {}): EnterPlanInput {
     emulation: chooseEmulation('private', aarch64, base),
     emulatorPath: '/usr/bin/qemu-aarch64-static',
     personality: null,
+    hostname: 'r',
+    network: 'host',
     hostResolvConf: '/etc/resolv.conf',
     hostHosts: '/etc/hosts',
     hostDevices: ['null', 'zero', 'full', 'random', 'urandom', 'tty'],
     procReadOnly: ['sys', 'sysrq-trigger'],
     console: null,
-    sysSubmounts: ['/sys/fs/cgroup', '/sys/fs/cgroup/pids'],
     ttyGroupMapped: true,
     binds: [],
     workdir: '/',
@@ -126,18 +62,18 @@ function input(overrides: Partial<EnterPlanInput> = {}): EnterPlanInput {
   };
 }
 
-const mounts = (steps: readonly Stage2Step[]): string[] =>
+const mounts = (steps: readonly SetupStep[]): string[] =>
   steps.filter((step) => step.op === 'mount').map((step) => (step.op === 'mount' ? `${step.target} ${step.fstype} ${step.options}` : ''));
 
 describe('planEnter', () => {
   test('API filesystems in order, guard tmpfs under the private binfmt_misc, register last', () => {
     const plan = planEnter(input());
     const targets = plan.steps.filter((step) => step.op === 'mount').map((step) => (step.op === 'mount' ? step.target : ''));
-    assert.deepEqual(targets.slice(0, 10), [
+    assert.deepEqual(targets.slice(0, 8), [
       '/r/proc', '/r/proc/sys', '/r/proc/sysrq-trigger', '/r/proc/sys/fs/binfmt_misc', '/r/proc/sys/fs/binfmt_misc',
-      '/r/sys', '/r/sys/fs/cgroup', '/r/sys/fs/cgroup/pids', '/r/dev', '/r/run',
+      '/r/sys', '/r/dev', '/r/run',
     ]);
-    assert.ok(mounts(plan.steps).includes('/r/sys/fs/cgroup/pids none remount,bind,ro'));
+    assert.ok(mounts(plan.steps).includes('/r/sys none rbind,ro'), 'read-only all the way down');
     assert.ok(mounts(plan.steps).includes('/r/proc/sys none bind,ro'));
     assert.ok(mounts(plan.steps).includes('/r/dev/pts devpts nosuid,noexec,newinstance,ptmxmode=0666,mode=620,gid=5'));
     assert.ok(mounts(plan.steps)[3]?.includes('tmpfs ro,'));
@@ -160,10 +96,10 @@ describe('planEnter', () => {
         { '/etc/resolv.conf': '../run/systemd/resolve/stub-resolv.conf' }),
     }));
     const created = plan.steps.filter((step) => step.op === 'mkdir' || step.op === 'file')
-      .map((step) => (step.op === 'mkdir' || step.op === 'file' ? `${step.op} ${step.path} ${String(step.temporary)}` : ''));
-    assert.ok(created.includes('mkdir /r/run/systemd false'), 'on the fresh tmpfs, even though it exists on disk');
-    assert.ok(created.includes('mkdir /r/run/systemd/resolve false'));
-    assert.ok(created.includes('file /r/run/systemd/resolve/stub-resolv.conf false'));
+      .map((step) => (step.op === 'mkdir' || step.op === 'file' ? `${step.op} ${step.path}` : ''));
+    assert.ok(created.includes('mkdir /r/run/systemd'), 'on the fresh tmpfs, even though it exists on disk');
+    assert.ok(created.includes('mkdir /r/run/systemd/resolve'));
+    assert.ok(created.includes('file /r/run/systemd/resolve/stub-resolv.conf'));
     assert.ok(mounts(plan.steps).includes('/r/run/systemd/resolve/stub-resolv.conf none bind,ro'));
   });
 
@@ -180,9 +116,9 @@ describe('planEnter', () => {
     }));
     for (const step of plan.steps) {
       const path = step.op === 'mount' ? step.target : step.op === 'register' ? step.dir : step.path;
-      assert.ok(path.startsWith('/r/'), `${step.op} ${path} stays inside the root`);
+      assert.ok(path === '/r' || path.startsWith('/r/'), `${step.op} ${path} stays inside the root`);
     }
-    assert.ok(plan.steps.some((step) => step.op === 'copy' && step.path === '/r/tmp/host/qemu-aarch64-static' && step.temporary));
+    assert.ok(plan.steps.some((step) => step.op === 'copy' && step.path === '/r/tmp/host/qemu-aarch64-static'));
     assert.ok(mounts(plan.steps).includes('/r/etc/src none rbind'));
     assert.ok(mounts(plan.steps).includes('/r/tmp/host/resolv.conf none bind,ro'));
   });
@@ -202,47 +138,42 @@ describe('planEnter', () => {
     }))), 'ENTER_FAILED');
   });
 
-  test('bind mode mounts the emulator read-only at the entry\'s path, created temporarily', () => {
+  test('bind mode mounts the emulator read-only at the entry\'s path, in a shadow of /usr/bin', () => {
     const plan = planEnter(input({ emulation: chooseEmulation('bind', aarch64, base) }));
-    assert.ok(plan.steps.some((step) => step.op === 'file' && step.path === '/r/usr/bin/qemu-aarch64-static' && step.temporary));
+    assert.ok(plan.steps.some((step) => step.op === 'shadow' && step.path === '/r/usr/bin'));
+    assert.ok(plan.steps.some((step) => step.op === 'file' && step.path === '/r/usr/bin/qemu-aarch64-static'));
     assert.ok(mounts(plan.steps).includes('/r/usr/bin/qemu-aarch64-static none bind,ro'));
   });
-});
 
-describe('commandChain', () => {
-  test('root: unshare chroots, changes directory and sets ids', () => {
-    assert.deepEqual(commandChain({ rootDir: '/r', personality: null, user: { uid: 0, gid: 0, groups: [] }, workdir: '/w', argv: ['id'] }),
-      ['unshare', '--root', '/r', '--wd', '/w', '--setgid', '0', '--setuid', '0', '--', 'id']);
+  test('a run adds nothing to the root\'s disk: every entry it makes is in a shadow or on a tmpfs of its own', () => {
+    const plan = planEnter(input({
+      view: view({ '/': 'dir', '/proc': 'dir', '/dev': 'dir', '/etc': 'dir', '/mnt': 'dir', '/mnt/old': 'dir' }),
+      binds: [
+        { source: '/src', target: '/mnt/new/deep', sourceKind: 'dir', readOnly: false },
+        { source: '/other', target: '/mnt/second', sourceKind: 'file', readOnly: true },
+        { source: '/top', target: '/work', sourceKind: 'dir', readOnly: false },
+      ],
+    }));
+    const shadows = plan.steps.flatMap((step) => (step.op === 'shadow' ? [step.path] : []));
+    assert.deepEqual(shadows.sort(), ['/r', '/r/etc', '/r/mnt'], 'one shadow per parent: / (sys, run, work), /etc (resolv.conf, hosts), /mnt');
+    const tmpfs = ['/r/dev', '/r/run'];
+    for (const step of plan.steps) {
+      if (step.op !== 'mkdir' && step.op !== 'file') continue;
+      const parent = step.path.slice(0, step.path.lastIndexOf('/')) || '/r';
+      const made = plan.steps.some((other) => other.op === 'mkdir' && other.path === parent);
+      assert.ok(shadows.includes(parent) || made || tmpfs.some((dir) => step.path.startsWith(`${dir}/`)), `${step.op} ${step.path}`);
+    }
+    assert.ok(mounts(plan.steps).includes('/r/mnt/new/deep none rbind'));
+    assert.ok(mounts(plan.steps).includes('/r/mnt/second none bind,ro'));
+    const shadowAt = plan.steps.findIndex((step) => step.op === 'shadow' && step.path === '/r/mnt');
+    const mountAt = plan.steps.findIndex((step) => step.op === 'mount' && step.target === '/r/mnt/new/deep');
+    assert.ok(shadowAt >= 0 && shadowAt < mountAt, 'the shadow comes before the mounts into it');
   });
-  test('supplementary groups go through setpriv; linux32 comes first', () => {
-    assert.deepEqual(commandChain({ rootDir: '/r', personality: 'linux32', user: { uid: 1000, gid: 1000, groups: [50] }, workdir: '/', argv: ['sh'] }),
-      ['setarch', 'linux32', 'setpriv', '--regid', '1000', '--groups', '1000,50', '--', 'unshare', '--root', '/r', '--wd', '/', '--setuid', '1000', '--', 'sh']);
-  });
-});
 
-describe('small parsers', () => {
-  test('parseBindSpec', () => {
-    assert.deepEqual(parseBindSpec('/a'), { source: '/a', target: '/a', readOnly: false });
-    assert.deepEqual(parseBindSpec('./a:/b'), { source: './a', target: '/b', readOnly: false });
-    assert.deepEqual(parseBindSpec('/a:/b:ro'), { source: '/a', target: '/b', readOnly: true });
-    assert.equal(codeOf(() => parseBindSpec('/a:rel')), 'USAGE');
-    assert.equal(codeOf(() => parseBindSpec(':/b')), 'USAGE');
-  });
-  test('parseEnvAssignment', () => {
-    assert.deepEqual(parseEnvAssignment('A=b=c'), ['A', 'b=c']);
-    assert.deepEqual(parseEnvAssignment('EMPTY='), ['EMPTY', '']);
-    for (const bad of ['=x', 'NOEQUALS', '1A=x', 'A B=x']) assert.equal(codeOf(() => parseEnvAssignment(bad)), 'USAGE', bad);
-  });
-  test('fstab escaping round-trips the characters libmount decodes', () => {
-    assert.equal(fstabEscape('/a b\tc\nd\\e'), '/a\\040b\\011c\\012d\\134e');
-    assert.equal(fstabOf([{ op: 'mount', what: 'x', source: '/s p', target: '/t', fstype: 'none', options: 'bind' }]), '/s\\040p /t none bind 0 0\n');
-  });
-  test('defaultEnvironment keeps only TERM and a portable LANG from the host', () => {
-    const env = defaultEnvironment({ name: 'builder', uid: 1000, home: '/home/builder', shell: '/bin/bash' },
-      { TERM: 'xterm', LANG: 'de_DE.UTF-8', SECRET: 'x' });
-    assert.deepEqual(env, {
-      PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/home/builder', SHELL: '/bin/bash', USER: 'builder', LOGNAME: 'builder', TERM: 'xterm', LANG: 'C.UTF-8',
-    });
-    assert.equal(defaultEnvironment({ name: null, uid: 0, home: '/root', shell: '/bin/sh' }, { LANG: 'C.UTF-8' })['LANG'], 'C.UTF-8');
+  test('--network none: no host resolv.conf or hosts; the hostname is carried', () => {
+    const plan = planEnter(input({ network: 'none', hostname: 'builder' }));
+    assert.ok(!mounts(plan.steps).some((line) => line.startsWith('/r/etc/')));
+    assert.equal(plan.hostname, 'builder');
+    assert.equal(plan.network, 'none');
   });
 });

@@ -1,6 +1,7 @@
 // `crossroot run --profile`: which programs spent the CPU time of a run, and
-// whether they ran emulated. Stage 2 (PID 1 of the run, runner/stage2.ts)
-// samples the run's own procfs about every 100 ms; this module is the pure
+// whether they ran emulated. crossroot samples the run's processes from
+// outside its PID namespace about every 100 ms (runner/enter/profile-sampler.ts,
+// the host's /proc); this module is the pure
 // part: /proc/PID/stat and cmdline text in, a per-program table out.
 //
 // How a program is named: a natively running process (an accelerated cc1, an

@@ -71,3 +71,12 @@ test('leaked mount points: names with crossroot, or under a managed dir; octal e
   ].join('\n');
   assert.deepEqual(leakedMountPoints(mountinfo, ['/var/lib/roots']), ['/tmp/crossroot-root-a/proc', '/var/lib/roots/x/dev', '/tmp/my crossroot']);
 });
+
+test('the run helper: an error with the build as the fix when it is missing', () => {
+  const built = doctorChecks({ ...HEALTHY, runHelper: '/opt/crossroot/dist/runner/enter/crossroot-enter' }).find((check) => check.id === 'run-helper');
+  assert.equal(built?.ok, true);
+  const missing = doctorChecks({ ...HEALTHY, runHelper: null });
+  assert.equal(missing.find((check) => check.id === 'run-helper')?.ok, false);
+  assert.equal(doctorOk(missing), false);
+  assert.deepEqual(packagesToInstall(missing), ['gcc', 'libc6-dev']);
+});

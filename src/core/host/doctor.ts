@@ -51,6 +51,8 @@ export interface DoctorFacts {
   readonly tools: Readonly<Record<string, string | null>>;
   /** Mount points left by earlier runs. */
   readonly leakedMounts: readonly string[];
+  /** crossroot's own run helper (PID 1 of every run), its path when built, null when missing; undefined: not looked at. */
+  readonly runHelper?: string | null | undefined;
 }
 
 /** Kernel features crossroot depends on, with the first release that has them. */
@@ -160,6 +162,11 @@ export function doctorChecks(facts: DoctorFacts): DoctorCheck[] {
     checks.push(check(`tool-${tool.tool}`, path !== null, tool.severity,
       path !== null ? `${tool.tool}: ${path}` : `${tool.tool} is not on PATH (needed for ${tool.why})`,
       `apt-get install ${tool.packages.join(' ')}`, tool.packages));
+  }
+  if (facts.runHelper !== undefined) {
+    checks.push(check('run-helper', facts.runHelper !== null, 'error',
+      facts.runHelper !== null ? `run helper: ${facts.runHelper}` : "crossroot's run helper (PID 1 of every run) is not built",
+      'npm run build (it compiles src/runner/enter/crossroot-enter.c with gcc)', ['gcc', 'libc6-dev']));
   }
   const bootstrapper = facts.tools['mmdebstrap'] ?? facts.tools['debootstrap'] ?? null;
   checks.push(check('tool-bootstrap', bootstrapper !== null, 'warning',

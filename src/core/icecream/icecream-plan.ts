@@ -1,6 +1,6 @@
 // `crossroot run --accelerate --icecream SCHEDULER[:PORT]`: how the root's
 // compile jobs reach an icecream cluster. Pure: facts about the root come in
-// as the acceleration planner's TreeFacts; mounts, stage-2 steps, the
+// as the acceleration planner's TreeFacts; mounts, setup steps, the
 // command's environment and the wrapper scripts come out.
 //
 // The design (DESIGN.md section 5, scaled out):
@@ -28,7 +28,7 @@
 //    the runner reports it on stderr after the run.
 import { resolveInRoot } from '../root/root-path.ts';
 import type { AccelerateMount, AddedEntry, KeptEntry, TreeFacts } from '../accelerate/accelerate-plan.ts';
-import type { Stage2Step } from '../enter/enter-plan.ts';
+import type { SetupStep } from '../enter/setup-steps.ts';
 
 export const DEFAULT_SCHEDULER_PORT = 8765;
 /** Where the run's icecream files are in the root (inside the run's /run tmpfs). */
@@ -161,10 +161,10 @@ export const RUN_DIR_LAYOUT = {
  */
 export function icecreamSteps(rootDir: string, runDirInRoot: string, hostRunDir: string, binds: {
   readonly client: string; readonly lib: string; readonly tarball: string; readonly tarballName: string;
-}): Stage2Step[] {
+}): SetupStep[] {
   const root = rootDir.endsWith('/') ? rootDir.slice(0, -1) : rootDir;
   const inRoot = (name: string): string => `${root}${runDirInRoot}/${name}`;
-  const bind = (what: string, source: string, target: string, options: string): Stage2Step => ({ op: 'mount', what: `icecream: ${what}`, source, target, fstype: 'none', options });
+  const bind = (what: string, source: string, target: string, options: string): SetupStep => ({ op: 'mount', what: `icecream: ${what}`, source, target, fstype: 'none', options });
   return [
     bind('icecc client', binds.client, `${hostRunDir}/${RUN_DIR_LAYOUT.client}`, 'bind,ro'),
     bind('host libraries for the client', binds.lib, `${hostRunDir}/${RUN_DIR_LAYOUT.lib}`, 'bind,ro'),

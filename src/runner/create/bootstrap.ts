@@ -6,14 +6,14 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CrossrootError } from '../../core/errors.ts';
-import { INITIAL_PROGRESS, advanceProgress, aptCacheDir, failureReason, parseProgressLine, planBootstrap } from '../../core/create/create-plan.ts';
+import { INITIAL_PROGRESS, RUN_MOUNT_POINT_FILES, advanceProgress, aptCacheDir, failureReason, parseProgressLine, planBootstrap } from '../../core/create/create-plan.ts';
 import type { BootstrapPlan, BootstrapTool, ProgressState, TargetArch, Variant } from '../../core/create/create-plan.ts';
 import { mountsUnder } from '../host/mounts.ts';
 import type { NamespaceRun } from './build-namespace.ts';
 import { removeTree, runInBuildNamespace } from './build-namespace.ts';
 import { copyTree, fetchReleaseDigest, listsReleaseDigest, saveSnapshot, snapshotDir, snapshotIsCurrent } from './snapshots.ts';
 import type { TargetState } from './target.ts';
-import { checkTarget, makePartialDir, putInPlace, removeInsideRoot, writeMarker } from './target.ts';
+import { addMissingInsideRoot, checkTarget, makePartialDir, putInPlace, removeInsideRoot, writeMarker } from './target.ts';
 
 /** A validated create request (createRoot checks the options). */
 export interface BootstrapRequest {
@@ -145,6 +145,7 @@ async function finishBuild(build: Build, run: NamespaceRun, fromSnapshot: boolea
     }
   }
   build.progress.stage('finishing');
+  for (const file of RUN_MOUNT_POINT_FILES) addMissingInsideRoot(partial, file.path, file.text);
   const { target, suite, variant, includes, mirror, tool } = request;
   writeMarker(partial, {
     format: 1, arch: target.arch.name, debianArch: target.debianArch, suite, variant, includes: [...includes], mirror,

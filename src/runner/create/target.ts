@@ -122,6 +122,19 @@ export async function putInPlace(partial: string, dir: string, existing: TargetS
   renameSync(partial, dir); // an empty DIR is replaced atomically
 }
 
+/** Writes a file the root lacks (never through a symlink, never over an entry, even a dangling link). */
+export function addMissingInsideRoot(root: string, rootRelative: string, text: string): void {
+  const resolved = resolveHostPathInRoot(root, `/${rootRelative}`, { followFinal: false });
+  if (resolved.links.length > 0) return;
+  try {
+    lstatSync(resolved.hostPath);
+    return; // something is there: the root's own
+  } catch { /* absent */ }
+  try {
+    writeFileSync(resolved.hostPath, text, { mode: 0o644, flag: 'wx' });
+  } catch { /* a parent is missing or not a directory: a run shadows it instead */ }
+}
+
 /** Removes bootstrap-only files, refusing to follow any symlink out of the root. */
 export function removeInsideRoot(root: string, rootRelative: string): void {
   const resolved = resolveHostPathInRoot(root, `/${rootRelative}`, { followFinal: false });

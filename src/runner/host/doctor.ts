@@ -1,7 +1,6 @@
 // Gathers the facts `crossroot doctor` judges (core/doctor.ts), and installs
 // the Debian packages that fix failed checks for `doctor --fix`.
-import { icecreamDoctorCheck } from '../icecream/icecream-doctor.ts';
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { machine, release } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { DoctorCheck, DoctorFacts } from '../../core/host/doctor.ts';
@@ -13,6 +12,8 @@ import { probeNativeArches } from './native.ts';
 import { subordinateRanges, subordinateUser } from './userns.ts';
 import type { RunResult } from '../process/process.ts';
 import { ProcessError, runProcess } from '../process/process.ts';
+import { helperPath } from '../enter/run-helper.ts';
+import { icecreamDoctorCheck } from '../icecream/icecream-doctor.ts';
 
 const TOOL_NAMES = ['unshare', 'mount', 'chroot', 'newuidmap', 'newgidmap', 'debootstrap', 'mmdebstrap'] as const;
 /** Searched after PATH: a user's PATH often lacks the sbin directories where chroot lives. */
@@ -92,6 +93,7 @@ export async function gatherDoctorFacts(options: DoctorOptions = {}): Promise<Do
     aarch32,
     tools,
     leakedMounts: leakedMountPoints(readText('/proc/self/mountinfo')),
+    runHelper: existsSync(helperPath()) ? helperPath() : null,
   };
 }
 

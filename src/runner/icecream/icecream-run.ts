@@ -10,7 +10,7 @@ import { createConnection } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AccelerateMount } from '../../core/accelerate/accelerate-plan.ts';
-import type { Stage2Step } from '../../core/enter/enter-plan.ts';
+import type { SetupStep } from '../../core/enter/setup-steps.ts';
 import { CrossrootError } from '../../core/errors.ts';
 import {
   RUN_DIR_IN_ROOT, RUN_DIR_LAYOUT, SOCKET_NAME, fallbackLines, formatScheduler, icecreamEnvironment, icecreamSteps,
@@ -36,7 +36,7 @@ export interface PreparedIcecream {
   /** Mounts to build after the acceleration's (the shadow of /usr/bin). */
   readonly mounts: readonly AccelerateMount[];
   /** Steps after the acceleration's (the run directory and socket directory). */
-  readonly steps: readonly Stage2Step[];
+  readonly steps: readonly SetupStep[];
   readonly env: Readonly<Record<string, string>>;
   readonly hostRunDir: string;
   readonly tarball: string;

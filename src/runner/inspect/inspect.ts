@@ -1,12 +1,13 @@
 // `crossroot inspect`: what one file is (ELF, `#!` script or other), read
 // from the host or from inside a root directory.
+import { statSync } from 'node:fs';
 import { archOfElf, debianArchOf } from '../../core/arch/arch.ts';
 import type { ArchName } from '../../core/arch/arch.ts';
 import { looksLikeElf, parseElf } from '../../core/elf/elf.ts';
 import type { ElfFile, ElfProblemCode, ElfType } from '../../core/elf/elf.ts';
 import { elfMachineName } from '../../core/elf/machines.ts';
 import { abiOf, elfFlagsText, osabiName } from '../../core/elf/describe.ts';
-import { isCrossrootError } from '../../core/errors.ts';
+import { CrossrootError, isCrossrootError } from '../../core/errors.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import { isShebang, parseShebang } from '../../core/exec/shebang.ts';
 import { openFileSource } from '../fs/file-source.ts';
@@ -163,3 +164,20 @@ export function inspectPath(path: string, options: { cwd: string; root?: string 
   return { path: shown, resolvedPath: resolved.path, ...rest };
 }
 
+/** --root DIR, checked: it must be a directory (NOT_FOUND, NOT_A_DIRECTORY otherwise). */
+export function checkedRoot(root: string): string {
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(root).isDirectory();
+  } catch {
+    throw new CrossrootError('NOT_FOUND', `open root '${root}': it does not exist`, {
+      hint: 'give --root the directory of a root filesystem',
+    });
+  }
+  if (!isDirectory) {
+    throw new CrossrootError('NOT_A_DIRECTORY', `open root '${root}': not a directory`, {
+      hint: 'give --root the directory of a root filesystem',
+    });
+  }
+  return root;
+}

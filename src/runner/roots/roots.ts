@@ -2,7 +2,7 @@
 // with a C toolchain), created on first use by `crossroot run --arch ARCH`.
 // They live in managedRootsDir(): /var/lib/crossroot/roots as root,
 // ~/.local/share/crossroot/roots otherwise, $CROSSROOT_HOME/roots when set.
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CrossrootError } from '../../core/errors.ts';
@@ -13,6 +13,8 @@ import { removeTree } from '../create/build-namespace.ts';
 import { processesUsing, readMarker } from '../create/target.ts';
 import { mountsUnder } from '../host/mounts.ts';
 import type { CreateResult } from '../create/create.ts';
+import type { HeldLock, LockOwner } from './root-lock.ts';
+import { heldLocks, lockPath, tryLock } from './root-lock.ts';
 
 export function managedRootsDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
   const home = env['CROSSROOT_HOME'];
@@ -41,6 +43,8 @@ export interface EnsureOptions {
   readonly create?: boolean | undefined;
   /** Where CROSSROOT_HOME / CROSSROOT_CACHE are read (default process.env). */
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Called once when another crossroot is creating the root and this one waits (with a description of the owner). */
+  readonly waiting?: ((owner: string) => void) | undefined;
 }
 
 export interface EnsuredRoot {
@@ -50,20 +54,56 @@ export interface EnsuredRoot {
   readonly result: CreateResult | null;
 }
 
-/** The managed root for `arch`, created on first use (Debian stable + build-essential). */
+/** How often a waiting crossroot looks whether the creator is done. */
+const WAIT_POLL_MS = 250;
+
+export function describeOwner(owner: LockOwner): string {
+  return owner.pid === 0 ? 'another crossroot (starting)' : `crossroot pid ${String(owner.pid)} since ${owner.since} (${owner.stage})`;
+}
+
+/**
+ * The managed root for `arch`, created on first use (Debian stable +
+ * build-essential). Concurrent first uses: one creates under the root's lock
+ * (root-lock.ts), the others wait for it (and say so), then use the root.
+ */
 export async function ensureManagedRoot(arch: string, options: EnsureOptions = {}): Promise<EnsuredRoot> {
   const env = options.env ?? process.env;
   const dir = managedRootPath(arch, env);
-  const existing = readMarker(dir);
-  if (existing !== null) return { dir, created: false, marker: existing, result: null };
-  if (options.create === false) {
-    throw new CrossrootError('NOT_A_ROOT', `use managed root '${dir}': it does not exist yet`, { hint: `crossroot run --arch ${arch} creates it` });
-  }
   const { debianArch } = resolveTargetArch(arch);
+  let announced = false;
+  for (;;) {
+    const existing = readMarker(dir);
+    if (existing !== null) return { dir, created: false, marker: existing, result: null };
+    if (options.create === false) {
+      throw new CrossrootError('NOT_A_ROOT', `use managed root '${dir}': it does not exist yet`, { hint: `crossroot run --arch ${arch} creates it` });
+    }
+    mkdirSync(managedRootsDir(env), { recursive: true });
+    const lock = tryLock(lockPath(managedRootsDir(env), debianArch));
+    if ('release' in lock) {
+      try {
+        return await createManagedRoot(dir, debianArch, env, options, lock);
+      } finally {
+        lock.release();
+      }
+    }
+    if (!announced) options.waiting?.(describeOwner(lock));
+    announced = true;
+    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+  }
+}
+
+async function createManagedRoot(dir: string, debianArch: string, env: Readonly<Record<string, string | undefined>>, options: EnsureOptions, lock: HeldLock): Promise<EnsuredRoot> {
+  const again = readMarker(dir); // made while this one waited for the lock
+  if (again !== null) return { dir, created: false, marker: again, result: null };
+  let lastStage = '';
   const result = await createRoot({
     dir, arch: debianArch, suite: canonicalSuite(managedSuite(debianArch)), includes: [...TOOLCHAIN_PACKAGES],
     cacheRoot: cacheRoot(env),
-    onProgress: options.json === true ? undefined : options.progress,
+    onProgress: (state, seconds) => {
+      if (state.stage !== lastStage) lock.stage(state.stage);
+      lastStage = state.stage;
+      if (options.json !== true) options.progress?.(state, seconds);
+    },
   });
   const marker = readMarker(dir);
   if (marker === null) throw new CrossrootError('CREATE_FAILED', `create managed root '${dir}': no marker after create`);
@@ -79,6 +119,9 @@ export interface ManagedRoot {
   readonly includes: readonly string[];
   readonly created: string;
   readonly tool: string;
+  /** 'creating': another crossroot is creating it now (`creator` says who); the other fields are empty then. */
+  readonly state: 'ready' | 'creating';
+  readonly creator: LockOwner | null;
 }
 
 export function listManagedRoots(env: Readonly<Record<string, string | undefined>> = process.env): ManagedRoot[] {
@@ -90,16 +133,21 @@ export function listManagedRoots(env: Readonly<Record<string, string | undefined
     return [];
   }
   const roots: ManagedRoot[] = [];
+  const creating = heldLocks(base);
   for (const name of names) {
     const dir = join(base, name);
     const marker = readMarker(dir);
     if (marker === null) continue;
+    creating.delete(name);
     roots.push({
       arch: marker.arch, debianArch: marker.debianArch || name, dir, suite: marker.suite, variant: marker.variant,
-      includes: marker.includes, created: marker.created, tool: marker.tool,
+      includes: marker.includes, created: marker.created, tool: marker.tool, state: 'ready', creator: null,
     });
   }
-  return roots;
+  for (const [name, owner] of creating) {
+    roots.push({ arch: name, debianArch: name, dir: join(base, name), suite: '', variant: '', includes: [], created: '', tool: '', state: 'creating', creator: owner });
+  }
+  return roots.sort((a, b) => (a.debianArch < b.debianArch ? -1 : a.debianArch > b.debianArch ? 1 : 0));
 }
 
 /** Why the root is busy: mount points under it and processes inside it (empty when free). */
@@ -117,6 +165,10 @@ export function rootUsers(dir: string): { mounts: string[]; pids: number[] } {
  */
 export async function removeManagedRoot(arch: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<string> {
   const dir = managedRootPath(arch, env);
+  const creator = heldLocks(managedRootsDir(env)).get(resolveTargetArch(arch).debianArch);
+  if (creator !== undefined) {
+    throw new CrossrootError('ROOT_IN_USE', `remove managed root '${dir}': it is being created by ${describeOwner(creator)}`, { hint: 'let the creation finish first' });
+  }
   let stat;
   try {
     stat = lstatSync(dir);
