@@ -1,7 +1,7 @@
 // The runner's half of `crossroot run --accelerate --icecream SCHEDULER[:PORT]`
 // (core/icecream/icecream-plan.ts plans the mounts): packs (or takes from the
 // cache) the toolchain environment, prepares the run's host directory, starts
-// the run's own iceccd once the root is set up, and after the run stops it,
+// the run's own iceccd just before the root is set up, and after the run stops it,
 // reads the client's log and says on stderr which jobs were compiled locally
 // and why. The daemon runs unprivileged (the 'icecc' user, else nobody, when
 // crossroot is root) with a parent-death signal, so it never outlives crossroot.
@@ -40,7 +40,7 @@ export interface PreparedIcecream {
   readonly env: Readonly<Record<string, string>>;
   readonly hostRunDir: string;
   readonly tarball: string;
-  /** Starts the run's daemon (after the setup, before the command); resolves with stderr lines. */
+  /** Starts the run's daemon (on the host, just before the setup); resolves with stderr lines. */
   start(): Promise<string[]>;
   /** Stops the daemon, removes the host directory; resolves with stderr lines. */
   finish(): Promise<string[]>;
