@@ -20,6 +20,8 @@ debian_packages=(
   tmux            # drives the interactive shell test
   passwd          # useradd/userdel for the rootless tests
   diffutils       # cmp, for comparing accelerated and emulated objects
+  icecc           # icecc, iceccd, icecc-scheduler: run --icecream and its cluster test
+  iproute2        # ip netns: the icecream test's private network
   debootstrap arch-install-scripts proot  # peers measured side by side in bench/
   attr            # getfattr/setfattr: xattrs of exported and imported image layers
   skopeo umoci podman runc catatonit  # real image clients the export/import tests use (runc: crun refuses hybrid cgroups)

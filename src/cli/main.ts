@@ -26,6 +26,7 @@ const COMMANDS: readonly { readonly name: string; readonly load: () => Promise<R
   { name: 'roots', load: async () => (await import('./commands/roots.ts')).registerRoots },
   { name: 'export', load: async () => (await import('./commands/export.ts')).registerExport },
   { name: 'accelerate', load: async () => (await import('./commands/accelerate.ts')).registerAccelerate },
+  { name: 'icecream-env', load: async () => (await import('./commands/icecream-env.ts')).registerIcecreamEnv },
   { name: 'doctor', load: async () => (await import('./commands/doctor.ts')).registerDoctor },
   { name: 'run', load: async () => (await import('./commands/run.ts')).registerRun },
   { name: 'shell', load: async () => (await import('./commands/shell.ts')).registerShell },

@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   USER_NOT_FOUND: 'a user or group is not in the root\'s /etc/passwd or /etc/group',
   ENTER_FAILED: 'setting up the namespaces, mounts or emulation of a run failed',
   TOOLS_ROOT: 'the native tools root for acceleration could not be created',
+  ICECREAM: 'an icecream toolchain environment could not be packed, or the icecream cluster could not be used',
   IMAGE_INVALID: 'an OCI or docker image is malformed, or one of its blobs does not match its digest',
 } as const;
 

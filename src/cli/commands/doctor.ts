@@ -18,6 +18,7 @@ interface DoctorOptions {
   readonly json?: boolean;
   readonly fix?: boolean;
   readonly binfmtDir: string;
+  readonly icecream?: string;
 }
 
 function checkJson(check: DoctorCheck) {
@@ -46,20 +47,21 @@ export function registerDoctor(program: Command, context: CliContext): void {
   const command = program
     .command('doctor')
     .description('Check that this machine can run foreign programs and roots: kernel, binfmt_misc, user namespaces, emulators, tools.')
-    .option('--fix', 'install the Debian packages that fix failed checks (as root; otherwise print the command)');
+    .option('--fix', 'install the Debian packages that fix failed checks (as root; otherwise print the command)')
+    .option('--icecream <scheduler[:port]>', 'also check this icecream scheduler: reachable, and how many helpers and cores it offers');
   addBinfmtDirOption(command, 'the binfmt_misc instance to check');
   addJsonOption(command, 'print one JSON document: ok, one record per check');
   addHelpSections(command, {
-    examples: ['crossroot doctor', 'crossroot doctor --fix', 'crossroot doctor --json'],
+    examples: ['crossroot doctor', 'crossroot doctor --fix', 'crossroot doctor --json', 'crossroot doctor --icecream scheduler.lan'],
     exitStatus: '0 no check failed with severity error (warnings do not count); 1 one did; 2 usage error.',
   });
   onRun<DoctorOptions>(command, context, async (_args, options) => {
     const { io } = context;
-    let checks = await runDoctor({ binfmtDir: options.binfmtDir, env: io.env });
+    let checks = await runDoctor({ binfmtDir: options.binfmtDir, env: io.env, icecream: options.icecream });
     let fix: FixResult | null = null;
     if (options.fix) {
       fix = await fixChecks(checks);
-      if (fix.ran) checks = await runDoctor({ binfmtDir: options.binfmtDir, env: io.env });
+      if (fix.ran) checks = await runDoctor({ binfmtDir: options.binfmtDir, env: io.env, icecream: options.icecream });
       if (fix.ran && !fix.ok && options.json !== true) io.stderr(`crossroot: ${fix.error ?? 'install packages: apt-get failed'}\n`);
     }
     const ok = doctorOk(checks) && (fix === null || fix.packages.length === 0 || (fix.ran && fix.ok));

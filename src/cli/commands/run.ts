@@ -39,6 +39,7 @@ export interface EnterCliOptions extends ArchOptions, ProgressOptions {
 interface RunCliOptions extends EnterCliOptions {
   readonly profile?: boolean;
   readonly profileJson?: string;
+  readonly icecream?: string;
 }
 
 /** The options `run` and `shell` share. */
@@ -147,13 +148,15 @@ export function registerRun(program: Command, context: CliContext): void {
     .description('Run a command inside a root of any architecture, in private namespaces; exits with its status.')
     .argument('[dir-and-command...]', 'DIR (unless --arch names a managed root), then -- and the command'))
     .option('--profile', 'at the end, print on stderr which programs used the most CPU time, emulated or native')
-    .option('--profile-json <file>', 'write that profile as JSON to FILE (implies --profile sampling; the table is printed only with --profile)');
+    .option('--profile-json <file>', 'write that profile as JSON to FILE (implies --profile sampling; the table is printed only with --profile)')
+    .option('--icecream <scheduler[:port]>', 'with --accelerate: send compile jobs to the icecream cluster of this icecc-scheduler (port 8765 by default); jobs it cannot serve compile locally');
   addHelpSections(command, {
     examples: [
       'crossroot run ./arm64-root -- uname -m',
       'crossroot run --arch arm64 --bind .:/src --workdir /src -- make',
       'crossroot run --platform linux/riscv64 --env CFLAGS --env LANG=C.UTF-8 -- gcc --version',
       'crossroot run --arch arm64 --accelerate --profile --bind .:/src --workdir /src -- make -j2',
+      'crossroot run --arch arm64 --accelerate --icecream scheduler.lan --bind .:/src --workdir /src -- make -j16',
     ],
     exitStatus: "the command's (128+N when killed by signal N; 127 when it is not found); 1 the run could not be set up; 2 usage error.",
   });
@@ -163,9 +166,13 @@ export function registerRun(program: Command, context: CliContext): void {
     const { dir, argv } = splitOperands(args, typed, arch !== undefined);
     if (dir === undefined && arch === undefined) throw new UsageError('run: give DIR or --arch ARCH', { hint: "run 'crossroot run --help' for usage" });
     if (argv.length === 0) throw new UsageError('run: give the command after --', { hint: 'for an interactive shell use crossroot shell' });
+    if (options.icecream !== undefined && options.accelerate !== true) {
+      throw new UsageError('run: --icecream needs --accelerate', { hint: 'the cluster compiles with the native cross compiler that --accelerate finds' });
+    }
     const result = await enterRoot({
       ...await enterOptionsOf(options, context, dir),
       profile: options.profile === true || options.profileJson !== undefined,
+      icecream: options.icecream === undefined ? undefined : { scheduler: options.icecream },
       argv,
     });
     if (result.profile !== null) {

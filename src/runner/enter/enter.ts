@@ -14,7 +14,9 @@
 //
 // With `accelerate`, runner/accelerate plans native cross tools of the root's
 // exact compiler version (core/accelerate); their steps come after the run's
-// own and go through the same setup, inside the run's mount namespace only.
+// own and go through the same setup, inside the run's mount namespace only;
+// with `icecream` (runner/icecream) the run's own iceccd runs on the host from
+// just before the setup until the run ends.
 //
 // Nothing of a run outlives it and nothing of it stays in the root: the
 // mounts (shadows included) live in the private mount namespace, every
@@ -178,6 +180,8 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
     }
     timings['mapped'] = performance.now() - t0;
     if (scratchDir !== null) mkdirSync(scratchDir, { mode: 0o700 });
+    // The run's iceccd runs on the host, its socket directory exists already: it starts before the setup.
+    for (const line of await acceleration?.icecream?.start() ?? []) options.onEvent({ kind: 'note', message: `icecream: ${line}` });
     channel.write(`M${records}`);
     if (options.profile === true) {
       const init = await messages.next('pid');
@@ -205,5 +209,7 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
     for (const signal of RELAYED) process.off(signal, relay);
     channel.destroy();
     removeScratch(scratchDir);
+    // After the run and on failure: stops the daemon, says which jobs compiled locally, removes its host directory.
+    for (const line of await acceleration?.icecream?.finish() ?? []) options.onEvent({ kind: 'note', message: `icecream: ${line}` });
   }
 }

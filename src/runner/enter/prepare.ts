@@ -22,6 +22,7 @@ import { CrossrootError } from '../../core/errors.ts';
 import type { ResolvedUser } from '../../core/users/passwd.ts';
 import { parseGroup, parsePasswd, resolveUser } from '../../core/users/passwd.ts';
 import type { AccelerationFacts } from '../accelerate/accelerate.ts';
+import type { IcecreamOptions, PreparedIcecream } from '../icecream/icecream-run.ts';
 import { guessNativeArches } from '../host/native.ts';
 import { resolveHostPathInRoot, rootReadlink } from '../fs/root-fs.ts';
 import { checkCommandInRoot } from './command-lookup.ts';
@@ -54,6 +55,8 @@ export interface EnterOptions {
    * a root that cannot be accelerated runs emulated, and stderr says why.
    */
   readonly accelerate?: boolean;
+  /** With `accelerate`: compile jobs go to this icecream cluster (runner/icecream/icecream-run.ts). */
+  readonly icecream?: IcecreamOptions | undefined;
   /** Sample the run's processes and report CPU time per program (from outside the run's PID namespace). */
   readonly profile?: boolean;
   /** The command; null runs the user's login shell. */
@@ -89,6 +92,8 @@ export interface PreparedAcceleration {
   readonly verboseLines: readonly string[];
   /** Notes for stderr (tools left emulated and why), empty when all is accelerated. */
   readonly notes: readonly string[];
+  /** With `icecream`: the cluster's part of the run, started once the helper's setup is sent. */
+  readonly icecream?: PreparedIcecream | null;
 }
 
 /** The entries the run's own steps create (root-relative), which a shadow directory must keep. */
@@ -138,15 +143,30 @@ async function prepareAcceleration(plan: EnterPlan, options: EnterOptions): Prom
     ...steps.substitutedToolLines(facts.plan),
   ];
   if (facts.plan.refused !== null || facts.plan.mounts.length === 0) {
+    if (options.icecream !== undefined) options.onEvent({ kind: 'note', message: 'icecream: not used: nothing is accelerated' });
     return { plan, acceleration: { facts, scratchDir: null, unmounts: [], verboseLines, notes } };
   }
+  const icecream = options.icecream === undefined ? null : await prepareRunIcecream(plan, facts, options);
   const scratchDir = join(tmpdir(), `crossroot-accel-${String(process.pid)}-${randomBytes(4).toString('hex')}`);
-  const mounts = steps.withCreatedEntries(facts.plan.mounts, createdEntries(plan.rootDir, plan.steps));
-  const added = steps.accelerationSteps(mounts, plan.rootDir, scratchDir);
+  const mounts = steps.withCreatedEntries([...facts.plan.mounts, ...(icecream?.mounts ?? [])], createdEntries(plan.rootDir, plan.steps));
+  const added = [...steps.accelerationSteps(mounts, plan.rootDir, scratchDir), ...(icecream?.steps ?? [])];
   return {
-    plan: { ...plan, steps: [...plan.steps, ...added] },
-    acceleration: { facts, scratchDir, unmounts: steps.accelerationUnmounts(mounts, plan.rootDir, scratchDir), verboseLines, notes },
+    plan: { ...plan, steps: [...plan.steps, ...added], env: { ...plan.env, ...icecream?.env } },
+    acceleration: { facts, scratchDir, unmounts: steps.accelerationUnmounts(mounts, plan.rootDir, scratchDir), verboseLines, notes, icecream },
   };
+}
+
+/** The icecream part of an accelerated run, or null (stderr says why) when the cluster cannot be used. */
+async function prepareRunIcecream(plan: EnterPlan, facts: AccelerationFacts, options: EnterOptions): Promise<PreparedIcecream | null> {
+  if (options.icecream === undefined) return null;
+  // Loaded only with --icecream: start-up time counts.
+  const { prepareIcecream } = await import('../icecream/icecream-run.ts');
+  const runMount = plan.steps.find((step) => step.op === 'mount' && step.what === 'run');
+  const runDir = runMount?.op === 'mount' && runMount.target.startsWith(`${plan.rootDir}/`) ? runMount.target.slice(plan.rootDir.length) : null;
+  const prepared = await prepareIcecream(facts, runDir, options.icecream, options.hostEnv['CROSSROOT_HOME']);
+  if (typeof prepared !== 'string') return prepared;
+  options.onEvent({ kind: 'note', message: `icecream: not used: ${prepared}; compiling locally, accelerated` });
+  return null;
 }
 
 

@@ -13,6 +13,7 @@ import { subordinateRanges, subordinateUser } from './userns.ts';
 import type { RunResult } from '../process/process.ts';
 import { ProcessError, runProcess } from '../process/process.ts';
 import { helperPath } from '../enter/run-helper.ts';
+import { icecreamDoctorCheck } from '../icecream/icecream-doctor.ts';
 
 const TOOL_NAMES = ['unshare', 'mount', 'chroot', 'newuidmap', 'newgidmap', 'debootstrap', 'mmdebstrap'] as const;
 /** Searched after PATH: a user's PATH often lacks the sbin directories where chroot lives. */
@@ -52,6 +53,8 @@ export function whichTool(name: string, path: string = process.env['PATH'] ?? ''
 export interface DoctorOptions {
   readonly binfmtDir?: string;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Also check this icecream scheduler (SCHEDULER[:PORT]): reachable, helpers and cores. */
+  readonly icecream?: string | undefined;
 }
 
 export async function gatherDoctorFacts(options: DoctorOptions = {}): Promise<DoctorFacts> {
@@ -95,7 +98,8 @@ export async function gatherDoctorFacts(options: DoctorOptions = {}): Promise<Do
 }
 
 export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorCheck[]> {
-  return doctorChecks(await gatherDoctorFacts(options));
+  const checks = doctorChecks(await gatherDoctorFacts(options));
+  return options.icecream === undefined ? checks : [...checks, await icecreamDoctorCheck(options.icecream)];
 }
 
 /** The argv that installs `packages` (data, never a shell string). */
