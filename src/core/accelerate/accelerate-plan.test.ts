@@ -1,9 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACCELERATED_ARCHES, accelerationSteps, accelerationUnmounts, emulatedToolLines, matchVersions, planAcceleration,
-  compilerWrapper, nativeIncludeDirs, sourceUploadVersion, substitutedToolLines, toolsRootPackages, withCreatedEntries,
+  ACCELERATED_ARCHES, emulatedToolLines, matchVersions, planAcceleration,
+  compilerWrapper, nativeIncludeDirs, sourceUploadVersion, substitutedToolLines, toolsRootPackages,
 } from './accelerate-plan.ts';
+import { accelerationSteps, accelerationUnmounts, withCreatedEntries } from './mount-steps.ts';
 import type { AcceleratePlan, EntryKind, PackageOwner, TreeFacts } from './accelerate-plan.ts';
 import { resolveArch } from '../arch/arch.ts';
 

@@ -78,9 +78,8 @@ const TOOLS = [
   { tool: 'newgidmap', severity: 'warning', packages: ['uidmap'], why: 'rootless roots with more than one gid' },
 ] as const;
 
-export function doctorChecks(facts: DoctorFacts): DoctorCheck[] {
-  const checks: DoctorCheck[] = [];
-  const asRoot = facts.euid === 0;
+/** The kernel and the features its version implies. */
+function kernelChecks(facts: DoctorFacts, checks: DoctorCheck[]): void {
   const kernel = facts.kernelRelease;
   checks.push(check('kernel-version', true, 'info', `Linux ${kernel}`));
   for (const feature of KERNEL_FEATURES) {
@@ -90,11 +89,14 @@ export function doctorChecks(facts: DoctorFacts): DoctorCheck[] {
         : `${feature.what}: needs Linux ${feature.major}.${feature.minor}, this is ${kernel}`,
       `upgrade the kernel to ${feature.major}.${feature.minor} or newer`));
   }
+}
 
+/** The host's binfmt_misc mount. */
+function binfmtChecks(facts: DoctorFacts, checks: DoctorCheck[]): void {
   const { binfmt } = facts;
   // With private instances (>= 6.7) run and create need no host mount: only
   // host-wide registrations (binfmt install) do.
-  const privateInstances = hasPrivateBinfmt(kernel);
+  const privateInstances = hasPrivateBinfmt(facts.kernelRelease);
   checks.push(check('binfmt-mounted', binfmt.mounted, privateInstances ? 'warning' : 'error',
     binfmt.mounted ? `binfmt_misc is mounted at '${binfmt.path}' (${binfmt.namespace} instance)`
       : `binfmt_misc is not mounted at '${binfmt.path}'${privateInstances ? ': host-wide registrations (binfmt install) need it; run and create use a private instance' : ''}`,
@@ -104,7 +106,11 @@ export function doctorChecks(facts: DoctorFacts): DoctorCheck[] {
       binfmt.enabled === true ? 'binfmt_misc is enabled' : 'binfmt_misc is disabled: no entry is used',
       `echo 1 > ${binfmt.path}/status`));
   }
+}
 
+/** User namespaces, for rootless use, and the subordinate ids of the user. */
+function usernsChecks(facts: DoctorFacts, checks: DoctorCheck[]): void {
+  const asRoot = facts.euid === 0;
   const { userns } = facts;
   const rootlessSeverity: DoctorSeverity = asRoot ? 'info' : 'error';
   checks.push(check('userns-max', userns.maxUserNamespaces === null || userns.maxUserNamespaces > 0, 'error',
@@ -136,7 +142,10 @@ export function doctorChecks(facts: DoctorFacts): DoctorCheck[] {
           : `${file} gives '${who}' ${total} ids${ok ? '' : `, fewer than ${MIN_SUBORDINATE_IDS}`}`,
       `usermod --add-${id}s 100000-165535 ${who}`, ['uidmap']));
   }
+}
 
+/** QEMU emulators and 32-bit arm on arm64 hosts. */
+function emulatorChecks(facts: DoctorFacts, checks: DoctorCheck[]): void {
   const staticCount = facts.emulators.filter((emulator) => emulator.static).length;
   checks.push(check('emulators-present', facts.emulators.length > 0, 'warning',
     facts.emulators.length > 0 ? `${facts.emulators.length} QEMU emulators found (${staticCount} static)` : 'no QEMU user-mode emulator found',
@@ -156,7 +165,10 @@ export function doctorChecks(facts: DoctorFacts): DoctorCheck[] {
         : facts.aarch32 ? 'AArch32: the CPU runs 32-bit arm programs natively'
           : 'AArch32: the CPU cannot run 32-bit arm programs: register qemu-arm for armhf/armel',
     'crossroot binfmt install arm', ['qemu-user-static']));
+}
 
+/** The programs crossroot calls, its run helper, and mounts left behind. */
+function toolChecks(facts: DoctorFacts, checks: DoctorCheck[]): void {
   for (const tool of TOOLS) {
     const path = facts.tools[tool.tool] ?? null;
     checks.push(check(`tool-${tool.tool}`, path !== null, tool.severity,
@@ -177,6 +189,11 @@ export function doctorChecks(facts: DoctorFacts): DoctorCheck[] {
     facts.leakedMounts.length === 0 ? 'no mounts left by earlier runs'
       : `mounts left by earlier runs: ${facts.leakedMounts.join(', ')}`,
     `umount --lazy ${facts.leakedMounts.join(' ')}`));
+}
+
+export function doctorChecks(facts: DoctorFacts): DoctorCheck[] {
+  const checks: DoctorCheck[] = [];
+  for (const group of [kernelChecks, binfmtChecks, usernsChecks, emulatorChecks, toolChecks]) group(facts, checks);
   return checks;
 }
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Architecture } from '../../core/arch/arch.ts';
 import { archByName, resolveArch } from '../../core/arch/arch.ts';
-import type { CreatedEntry } from '../../core/accelerate/accelerate-plan.ts';
+import type { CreatedEntry } from '../../core/accelerate/mount-steps.ts';
 import type { EmulationChoice, EmulationDecision } from '../../core/enter/emulation.ts';
 import { chooseEmulation } from '../../core/enter/emulation.ts';
 import type { BindRequest, EnterPlan, NetworkMode } from '../../core/enter/enter-plan.ts';
@@ -120,8 +120,9 @@ async function prepareAcceleration(plan: EnterPlan, options: EnterOptions): Prom
     return { plan, acceleration: null };
   }
   // Loaded only with --accelerate: start-up time counts.
-  const [accelerate, steps, policy] = await Promise.all([
+  const [accelerate, steps, policy, mountSteps] = await Promise.all([
     import('../accelerate/accelerate.ts'), import('../../core/accelerate/accelerate-plan.ts'), import('../../core/accelerate/policy.ts'),
+    import('../../core/accelerate/mount-steps.ts'),
   ]);
   let facts: AccelerationFacts;
   try {
@@ -148,11 +149,11 @@ async function prepareAcceleration(plan: EnterPlan, options: EnterOptions): Prom
   }
   const icecream = options.icecream === undefined ? null : await prepareRunIcecream(plan, facts, options);
   const scratchDir = join(tmpdir(), `crossroot-accel-${String(process.pid)}-${randomBytes(4).toString('hex')}`);
-  const mounts = steps.withCreatedEntries([...facts.plan.mounts, ...(icecream?.mounts ?? [])], createdEntries(plan.rootDir, plan.steps));
-  const added = [...steps.accelerationSteps(mounts, plan.rootDir, scratchDir), ...(icecream?.steps ?? [])];
+  const mounts = mountSteps.withCreatedEntries([...facts.plan.mounts, ...(icecream?.mounts ?? [])], createdEntries(plan.rootDir, plan.steps));
+  const added = [...mountSteps.accelerationSteps(mounts, plan.rootDir, scratchDir), ...(icecream?.steps ?? [])];
   return {
     plan: { ...plan, steps: [...plan.steps, ...added], env: { ...plan.env, ...icecream?.env } },
-    acceleration: { facts, scratchDir, unmounts: steps.accelerationUnmounts(mounts, plan.rootDir, scratchDir), verboseLines, notes, icecream },
+    acceleration: { facts, scratchDir, unmounts: mountSteps.accelerationUnmounts(mounts, plan.rootDir, scratchDir), verboseLines, notes, icecream },
   };
 }
 
