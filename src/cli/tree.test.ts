@@ -13,7 +13,7 @@ import { runProcess } from '../runner/process/process.ts';
 import type { CliContext } from './context.ts';
 import { buildProgram, VERSION } from './main.ts';
 import { completionScript, SHELLS } from './render/completion.ts';
-import { manPage } from './render/manpage.ts';
+import { manPage, roffText } from './render/manpage.ts';
 import { allCommands, commandTree } from './tree.ts';
 import type { CommandNode } from './tree.ts';
 
@@ -100,7 +100,7 @@ test('the completion scripts and the man page name every command and option', as
     }
   }
   const man = manPage(root, VERSION, '2026-01-01');
-  for (const node of nodes) assert.ok(man.includes(`.SS "crossroot ${node.path.join(' ')} `), `man: no ${node.path.join(' ')}`);
+  for (const node of nodes) assert.ok(man.includes(`.SS "${roffText(`crossroot ${node.path.join(' ')}`)} `), `man: no ${node.path.join(' ')}`);
 });
 
 test('crossroot completion bash prints a script bash loads and that completes', async () => {
