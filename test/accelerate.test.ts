@@ -175,6 +175,23 @@ describe('run --accelerate in the default arm64 root (trixie, gcc 14, same-suite
     assert.ok(!accelerated.programs.some((entry) => entry.program === cc1 && entry.mode === 'emulated'));
   });
 
+  it('--profile attributes processes shorter than its interval, by name, from their exit records: emulated uname, native twins', async () => {
+    const file = join(work, 'profile-short.json');
+    const script = 'for i in $(seq 40); do /usr/bin/uname -m >/dev/null; /usr/bin/basename /a/b >/dev/null; done';
+    const run = await inRoot(true, script, ['--profile-json', file]);
+    assert.equal(run.exitCode, 0, run.stderr);
+    const report = JSON.parse(readFileSync(file, 'utf8')) as ProfileReport;
+    const row = (program: string): ProfileReport['programs'][number] | undefined => report.programs.find((entry) => entry.program === program);
+    // uname reports the machine: the policy keeps it emulated, so each of its 40 processes shows as emulated.
+    assert.deepEqual([row('/usr/bin/uname')?.mode, row('/usr/bin/uname')?.processes], ['emulated', 40], JSON.stringify(report.programs));
+    const basenameTwin = facts.plan.twins.some((twin) => twin.program === '/usr/bin/basename' && twin.status === 'substituted');
+    assert.deepEqual([row('/usr/bin/basename')?.mode, row('/usr/bin/basename')?.processes], [basenameTwin ? 'native' : 'emulated', 40]);
+    assert.ok(report.shortProcesses !== null && report.shortProcesses >= 40, `short processes: ${String(report.shortProcesses)}`);
+    assert.equal(report.unsampledCpuSeconds, 0);
+    const attributed = report.programs.reduce((sum, entry) => sum + entry.cpuSeconds, 0);
+    assert.ok(Math.abs(attributed - report.totalCpuSeconds) <= 0.01 * report.programs.length + 0.01, `${String(attributed)} of ${String(report.totalCpuSeconds)}`);
+  });
+
   it('SIGKILL of crossroot during an accelerated run: no mount, no scratch directory, no placeholder, no process left', async () => {
     let pid = 0;
     const running = runProcess(cliCommand(['run', root, '--accelerate', '--', 'sh', '-c', 'ls /lib64 && sleep 60']), {

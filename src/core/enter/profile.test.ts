@@ -9,7 +9,7 @@ function stat(pid: number, comm: string, utime: number, stime: number, start: nu
 
 describe('parseProcStat', () => {
   it('reads times and the name, even with spaces and parentheses in it', () => {
-    assert.deepEqual(parseProcStat(stat(42, 'cc1', 250, 30, 9000, 7, 3)), { pid: 42, comm: 'cc1', cpuTicks: 280, childTicks: 10, startTicks: 9000 });
+    assert.deepEqual(parseProcStat(stat(42, 'cc1', 250, 30, 9000, 7, 3)), { pid: 42, comm: 'cc1', state: 'R', cpuTicks: 280, childTicks: 10, startTicks: 9000 });
     assert.equal(parseProcStat(stat(7, 'a) b (c', 1, 2, 3))?.comm, 'a) b (c');
   });
   it('rejects malformed text', () => {
@@ -65,6 +65,49 @@ describe('ProfileRecorder', () => {
     assert.equal(report.unsampledCpuSeconds, 1.79);
   });
 
+  it('exit records: a sampled process gets its time after the last sample, an unsampled one shares out the rest by name', () => {
+    const boot = 1_800_000_000;
+    const recorder = new ProfileRecorder(boot, true);
+    const make = { program: '/usr/bin/make', mode: 'emulated' as const };
+    recorder.see({ pid: 100, comm: 'make', cpuTicks: 40, childTicks: 0, startTicks: 250 }, () => ({ ...make, nsPid: 2 }));
+    const sed = { program: '/usr/bin/sed', mode: 'native' as const };
+    recorder.see({ pid: 101, comm: 'sed', cpuTicks: 30, childTicks: 0, startTicks: 300 }, () => ({ ...sed, nsPid: 3 }));
+    const resolved: string[] = [];
+    const resolve = (comm: string): { program: string; mode: 'emulated' | 'unknown' } => {
+      resolved.push(comm);
+      return comm === 'm4' ? { program: '/usr/bin/m4', mode: 'emulated' } : { program: `[${comm}]`, mode: 'unknown' };
+    };
+    const record = (pid: number, ppid: number, startSeconds: number, cpuTicks: number, elapsedTicks: number, comm: string) =>
+      ({ pid, ppid, startSeconds, cpuTicks, elapsedTicks, comm, forkedOnly: false });
+    recorder.exited([
+      record(2, 1, boot + 2, 50, 60, 'make'), // make, sampled at 40 ticks: 10 more after its last sample
+      record(4, 2, boot + 3, 1, 1.5, 'sed'), // another sed, never sampled: named like the sampled one
+      record(5, 2, boot + 3, 0, 0.5, 'm4'),
+      record(6, 2, boot + 3, 0, 0.5, 'oddname'),
+      record(3, 0, boot + 3, 0, 0.5, 'crossroot-enter'), // outside the run
+    ], resolve);
+    assert.deepEqual(resolved, ['m4', 'oddname'], 'a name the samples know is not resolved again');
+    const report = recorder.report(100); // 50 + 30 sampled; 20 ticks for the three unsampled (weights 2, 1, 1)
+    assert.equal(report.shortProcesses, 3);
+    assert.equal(report.unsampledCpuSeconds, 0);
+    assert.deepEqual(report.programs, [
+      { program: '/usr/bin/make', mode: 'emulated', cpuSeconds: 0.5, processes: 1 },
+      { program: '/usr/bin/sed', mode: 'native', cpuSeconds: 0.4, processes: 2 },
+      { program: '/usr/bin/m4', mode: 'emulated', cpuSeconds: 0.05, processes: 1 },
+      { program: '[oddname]', mode: 'unknown', cpuSeconds: 0.05, processes: 1 },
+    ]);
+    assert.match(renderProfile(report), /3 process\(es\) shorter than 100 ms attributed by name/);
+  });
+
+  it('without exit records the rest stays unattributed and the report says why', () => {
+    const recorder = new ProfileRecorder();
+    recorder.see({ pid: 5, comm: 'cc1', cpuTicks: 50, childTicks: 0, startTicks: 1 }, () => ({ program: '/x/cc1', mode: 'emulated' }));
+    const report = recorder.report(80);
+    assert.equal(report.shortProcesses, null);
+    assert.equal(report.unsampledCpuSeconds, 0.3);
+    assert.match(renderProfile(report), /not attributed: exit records need root/);
+  });
+
   it('renders a table with the emulated share', () => {
     const recorder = new ProfileRecorder();
     recorder.see({ pid: 5, comm: 'cc1', cpuTicks: 1234, childTicks: 0, startTicks: 1 }, () => ({ program: '/usr/libexec/gcc/x/14/cc1', mode: 'emulated' }));
@@ -78,7 +121,7 @@ describe('ProfileRecorder', () => {
 describe('renamePrograms', () => {
   it('names a wrapped native compiler as the root does and merges rows', () => {
     const renamed = renamePrograms({
-      intervalMs: 100, totalCpuSeconds: 5, unsampledCpuSeconds: 0, programs: [
+      intervalMs: 100, totalCpuSeconds: 5, unsampledCpuSeconds: 0, shortProcesses: null, programs: [
         { program: '/usr/lib/gcc-cross/t/cc1-14-native', mode: 'native', cpuSeconds: 2.5, processes: 2 },
         { program: '/usr/bin/make', mode: 'emulated', cpuSeconds: 1.5, processes: 1 },
         { program: '/usr/libexec/gcc/t/14/cc1', mode: 'native', cpuSeconds: 1, processes: 1 },

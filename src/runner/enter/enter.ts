@@ -33,6 +33,7 @@ import { writeIdMaps } from '../host/userns.ts';
 import type { EnterOptions, PreparedAcceleration } from './prepare.ts';
 import { prepareRun } from './prepare.ts';
 import { ProfileSampler } from './profile-sampler.ts';
+import { startAccounting } from './process-accounting.ts';
 import { exitStatusOf } from '../process/process.ts';
 import type { HelperMessage, StartedHelper } from './run-helper.ts';
 import { HelperReader, encodeFields, ensureHelper, helperRecords, startHelper } from './run-helper.ts';
@@ -151,7 +152,7 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
   const records = encodeFields([...helperRecords({
     rootDir: plan.rootDir, scratchDir, hostname: plan.hostname, loopback: plan.network === 'none',
     steps: plan.steps, exec: plan.exec, env: plan.env,
-  }), 'go']);
+  })]);
   const helper = startHelper(helperFile, { networkNone: plan.network === 'none' });
   const { channel } = helper;
   const messages = listen(helper);
@@ -184,9 +185,11 @@ export async function enterRoot(options: EnterOptions): Promise<EnterResult> {
     for (const line of await acceleration?.icecream?.start() ?? []) options.onEvent({ kind: 'note', message: `icecream: ${line}` });
     channel.write(`M${records}`);
     if (options.profile === true) {
+      // The exit records start before the command does ("go"), so that no process of the run escapes them.
       const init = await messages.next('pid');
-      if (init?.kind === 'pid') sampler = new ProfileSampler(init.pid, plan.rootDir);
+      if (init?.kind === 'pid') sampler = new ProfileSampler(init.pid, plan.rootDir, await startAccounting(helperFile, init.pid));
     }
+    channel.write(encodeFields(['go']));
     const result = await helper.process.done;
     const ticks = await messages.next('ticks');
     removeScratch(scratchDir);
