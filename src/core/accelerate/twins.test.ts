@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { perlConfigGuard, planTwins, scanNativeElf, twinGroups, wantedToolsPackages } from './twins.ts';
+import { perlConfigGuard, planTwins, sameSourceVersion, scanNativeElf, twinGroups, wantedToolsPackages, withoutBinNmu } from './twins.ts';
 import type { NativeScan, PackageFiles, TwinInput } from './twins.ts';
 import { HOST_MARKERS, TRIPLET_ALLOWED, TWIN_PACKAGES, emulatedPackageReason, parseKeepEmulated, tripletAllowedReason } from './policy.ts';
 import type { EntryKind, TreeFacts } from './accelerate-plan.ts';
@@ -59,7 +59,7 @@ function tree(hostDir: string, entries: Record<string, string>): TreeFacts {
 const pkg = (name: string, version: string, architecture: string, files: string[]): [string, PackageFiles] =>
   [name, { package: name, version, architecture, files }];
 
-/** A merged-/usr arm64 root and an amd64 tools root with the same sed, coreutils and perl, and an older grep. */
+/** A merged-/usr arm64 root and an amd64 tools root with the same sed, coreutils and perl, and an older grep (3.11-3 against the root's binNMU 3.11-4+b1). */
 function input(overrides: Partial<TwinInput> = {}, scans: Record<string, NativeScan | null> = {}): TwinInput {
   const bins = ['sed', 'grep', 'uname', 'ls', 'perl', 'make', 'which'];
   const files = Object.fromEntries([['/bin', '->usr/bin'], ...bins.map((bin) => [`/usr/bin/${bin}`, 'x'])]) as Record<string, string>;
@@ -74,7 +74,7 @@ function input(overrides: Partial<TwinInput> = {}, scans: Record<string, NativeS
       pkg('dpkg', '1.22.22', 'arm64', ['/usr/bin/dpkg']), pkg('debhelper', '13.24.2', 'all', ['/usr/bin/dh']),
     ]),
     toolsPackages: new Map([
-      pkg('sed', '4.9-2', 'amd64', ['/bin/sed']), pkg('grep', '3.11-4', 'amd64', ['/bin/grep']),
+      pkg('sed', '4.9-2', 'amd64', ['/bin/sed']), pkg('grep', '3.11-3', 'amd64', ['/bin/grep']),
       pkg('coreutils', '9.7-3', 'amd64', ['/usr/bin/ls', '/usr/bin/uname']), pkg('perl-base', '5.40.1-6', 'amd64', ['/usr/bin/perl']),
       pkg('make', '4.4.1-2', 'amd64', ['/usr/bin/make']), pkg('debianutils', '5.23.2', 'amd64', ['/usr/bin/which']),
       pkg('liblocale-gettext-perl', '1.07-7', 'amd64', []),
@@ -105,6 +105,25 @@ describe('planTwins', () => {
       ['/tools/usr/bin/perl', '/usr/bin/perl'], ['/usr/lib/crossroot-accelerate/Config.pm', '/usr/lib/x86_64-linux-gnu/perl-base/Config.pm'],
     ]);
     assert.deepEqual(plan.usrLibEntries.map((entry) => `${entry.kind} ${entry.path}`), ['dir crossroot-accelerate', 'script crossroot-accelerate/Config.pm']);
+  });
+
+  it('a binNMU is the same source version: grep 3.11-4+b1 of the root has the twin 3.11-4 (and +b2), not 3.11-3', () => {
+    const base = input();
+    const judged = (toolsVersion: string): string => {
+      const tools = new Map(base.toolsPackages);
+      const grep = tools.get('grep');
+      assert.ok(grep !== undefined);
+      tools.set('grep', { ...grep, version: toolsVersion });
+      const twin = planTwins({ ...base, toolsPackages: tools }).twins.find((entry) => entry.program === '/bin/grep');
+      return `${twin?.status ?? ''} ${twin?.kind ?? ''}`;
+    };
+    assert.equal(judged('3.11-4'), 'substituted same');
+    assert.equal(judged('3.11-4+b2'), 'substituted same');
+    assert.equal(judged('3.11-3'), 'emulated version');
+    assert.equal(judged('3.11-4+b1.1'), 'emulated version');
+    assert.equal(sameSourceVersion('1:2.3-1+b10', '1:2.3-1'), true);
+    assert.equal(sameSourceVersion('2.3-1+deb12u1', '2.3-1'), false, 'a stable update is another source version');
+    assert.equal(withoutBinNmu('3.11-4+b1'), '3.11-4');
   });
 
   it('keeps perl emulated when an arch-dependent perl module of the root has no same-version native build', () => {

@@ -159,7 +159,7 @@ function preloadProblems(input: TwinInput): string[] {
     const native = input.toolsPackages.get(preload.package);
     if (preload.sameAbi && !sameAbiAsNative(input.debianArch)) {
       problems.push(`the root has ${preload.package} ${rootPkg.version} (${preload.why}), whose protocol with the root's daemon differs between '${input.debianArch}' and amd64`);
-    } else if (native === undefined || native.version !== rootPkg.version) {
+    } else if (native === undefined || !sameSourceVersion(rootPkg.version, native.version)) {
       problems.push(`the root has ${preload.package} ${rootPkg.version} (${preload.why}) and the tools root ${native === undefined ? 'has none' : `has ${native.version}`}`);
     }
   }
@@ -174,6 +174,21 @@ function preloadProblems(input: TwinInput): string[] {
 export function preloadLinks(toolsPackages: ReadonlyMap<string, PackageFiles>): { name: string; target: string }[] {
   return PRELOAD_LIBRARIES.filter((preload) => toolsPackages.has(preload.package))
     .map((preload) => ({ name: preload.name, target: preload.library }));
+}
+
+/**
+ * Whether two Debian versions are builds of the same source version: equal,
+ * or differing only in a binNMU suffix (`+bN`: the same source rebuilt, for
+ * one architecture, against newer libraries; grep 3.11-4+b1 on arm64 is
+ * grep 3.11-4's code, as amd64's 3.11-4 is).
+ */
+export function sameSourceVersion(rootVersion: string, toolsVersion: string): boolean {
+  return withoutBinNmu(rootVersion) === withoutBinNmu(toolsVersion);
+}
+
+/** The version without its binNMU suffix: what to ask the tools root's archive for. */
+export function withoutBinNmu(version: string): string {
+  return version.replace(/\+b\d+$/, '');
 }
 
 /** The packages the tools root must have, at the root's versions, for every possible twin. */
@@ -194,7 +209,7 @@ function perlProblem(input: TwinInput): string | null {
   for (const pkg of perlModulePackages(input.rootPackages, input.multiarch)) {
     const native = input.toolsPackages.get(pkg.package);
     if (native === undefined) return `perl module package '${pkg.package}' ${pkg.version} has no native build in the tools root`;
-    if (native.version !== pkg.version) return `perl module package '${pkg.package}': root has '${pkg.version}', tools root '${native.version}'`;
+    if (!sameSourceVersion(pkg.version, native.version)) return `perl module package '${pkg.package}': root has '${pkg.version}', tools root '${native.version}'`;
   }
   return null;
 }
@@ -202,6 +217,11 @@ function perlProblem(input: TwinInput): string | null {
 /** A program's merged-/usr path, as the policy names it (/bin/sed -> /usr/bin/sed). */
 function usrPath(program: string): string {
   return program.replace(/^\/(s?bin)\//, '/usr/$1/');
+}
+
+function sameReason(rootVersion: string, toolsVersion: string): string {
+  return rootVersion === toolsVersion ? `same version '${rootVersion}'`
+    : `same source version '${withoutBinNmu(rootVersion)}' (binNMU: root '${rootVersion}', tools root '${toolsVersion}')`;
 }
 
 /** The twin of one program, judged. */
@@ -219,9 +239,9 @@ function judgeProgram(input: TwinInput, pkg: PackageFiles, native: PackageFiles,
     if (allowed === null) {
       return { ...base, status: 'emulated', kind: 'embeds-host', reason: `its read-only data names the host (${scan.markers.map((m) => `'${m}'`).join(', ')}) and the policy does not allow it` };
     }
-    return { ...base, status: 'substituted', kind: 'same', reason: `same version '${pkg.version}'; allowed although it names the host: ${allowed}` };
+    return { ...base, status: 'substituted', kind: 'same', reason: `${sameReason(pkg.version, native.version)}; allowed although it names the host: ${allowed}` };
   }
-  return { ...base, status: 'substituted', kind: 'same', reason: `same version '${pkg.version}'` };
+  return { ...base, status: 'substituted', kind: 'same', reason: sameReason(pkg.version, native.version) };
 }
 
 /** Programs of a package in the twinned directories, as dpkg recorded them, that are ELF files in the root. */
@@ -255,7 +275,7 @@ export function planTwins(input: TwinInput): TwinPlan {
       let report: TwinReport;
       if (policy !== null) report = { ...base, toolsVersion: native?.version ?? null, status: 'emulated', kind: 'policy', reason: `policy: ${policy}` };
       else if (native === undefined) report = { ...base, toolsVersion: null, status: 'emulated', kind: 'missing', reason: `no amd64 '${name}' ${pkg.version} in the tools root (missing in the suite?)` };
-      else if (native.version !== pkg.version) {
+      else if (!sameSourceVersion(pkg.version, native.version)) {
         report = { ...base, toolsVersion: native.version, status: 'emulated', kind: 'version', reason: `version mismatch: root has '${pkg.version}', tools root '${native.version}'` };
       } else report = judgeProgram(input, pkg, native, program, perl);
       if (report.status === 'substituted' && preloads.length > 0) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseDpkgList, parseDpkgStatus, dpkgListNames } from '../../core/root/dpkg-status.ts';
 import type { TreeFacts } from '../../core/accelerate/accelerate-plan.ts';
 import { NATIVE_RUNTIME } from '../../core/accelerate/accelerate-plan.ts';
-import { preloadLinks, scanNativeElf, wantedToolsPackages } from '../../core/accelerate/twins.ts';
+import { preloadLinks, sameSourceVersion, scanNativeElf, wantedToolsPackages, withoutBinNmu } from '../../core/accelerate/twins.ts';
 import type { NativeScan, PackageFiles, TwinInput } from '../../core/accelerate/twins.ts';
 import { looksLikeElf } from '../../core/elf/elf.ts';
 import { readHead, withFileSource } from '../fs/file-source.ts';
@@ -136,7 +136,12 @@ export async function ensureTwinPackages(rootDir: string, toolsDir: string, mult
   return withToolsLock(toolsDir, async () => {
     const have = readPackages(toolsDir);
     const skipped = new Set((readInTree(toolsDir, `/${UNAVAILABLE}`) ?? '').split('\n').filter((line) => line !== ''));
-    let missing = wanted.filter((want) => have.get(want.package)?.version !== want.version && !skipped.has(`${want.package}=${want.version}`));
+    const has = (want: { package: string; version: string }): boolean => {
+      const version = have.get(want.package)?.version;
+      return version !== undefined && sameSourceVersion(want.version, version);
+    };
+    /** `asked`: the root's version, when a binNMU's source version is tried instead. */
+    let missing: { package: string; version: string; asked?: string }[] = wanted.filter((want) => !has(want) && !skipped.has(`${want.package}=${want.version}`));
     const unavailable: string[] = [];
     if (missing.length > 0) {
       log?.(`accelerate: installing into the tools root at the root's versions: ${missing.map((m) => `${m.package}=${m.version}`).join(' ')}`);
@@ -147,11 +152,14 @@ export async function ensureTwinPackages(rootDir: string, toolsDir: string, mult
         if (result.exitCode === 0) break;
         const gone = unavailableIn(result.stderr);
         if (gone.length === 0) return [`apt-get install failed in the tools root: ${result.stderr.trim().split('\n').at(-1) ?? ''}`];
-        for (const name of gone) {
-          const want = missing.find((m) => m.package === name);
-          if (want !== undefined) { unavailable.push(`${want.package}=${want.version}`); skipped.add(`${want.package}=${want.version}`); }
+        // A binNMU of the root's architecture alone (grep 3.11-4+b1): amd64 has the source version's own build.
+        const retry = missing.filter((m) => gone.includes(m.package) && withoutBinNmu(m.version) !== m.version)
+          .map((m) => ({ package: m.package, version: withoutBinNmu(m.version), asked: m.asked ?? m.version }));
+        for (const want of missing.filter((m) => gone.includes(m.package) && !retry.some((r) => r.package === m.package))) {
+          unavailable.push(`${want.package}=${want.version}`);
+          for (const version of new Set([want.version, want.asked ?? want.version])) skipped.add(`${want.package}=${version}`);
         }
-        missing = missing.filter((m) => !gone.includes(m.package));
+        missing = [...missing.filter((m) => !gone.includes(m.package)), ...retry];
       }
       writeFileSync(join(toolsDir, UNAVAILABLE), [...skipped].sort().map((line) => `${line}\n`).join(''));
     }
