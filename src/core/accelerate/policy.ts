@@ -35,11 +35,15 @@ export const TWIN_PACKAGES = [
   { package: 'perl', why: 'perl5.x and the tools of the perl package' },
   { package: 'debianutils', why: 'run-parts, which, tempfile' },
   { package: 'file', why: 'dh_strip, dh_shlibdeps and libtool ask it about every file (magic data is the same file)' },
-] as const;
+  {
+    package: 'dpkg', why: 'dpkg-deb packs every .deb of a build (tar and xz inside it)', only: ['/usr/bin/dpkg-deb'],
+    othersWhy: 'dpkg and dpkg-query judge packages against the architecture compiled into libdpkg (dpkg --print-architecture)',
+  },
+] as const satisfies readonly { package: string; why: string; only?: readonly string[]; othersWhy?: string }[];
 
 export type TwinPackage = (typeof TWIN_PACKAGES)[number]['package'];
 
-/** Programs that stay emulated although their package is twinned. */
+/** Programs that stay emulated although their package is twinned (and every program of a package with `only` but those). */
 export const EMULATED_PROGRAMS = [
   { program: '/usr/bin/uname', why: 'reports the machine: uname(2) says x86_64 natively' },
   { program: '/usr/bin/arch', why: 'reports the machine: uname(2) says x86_64 natively' },
@@ -51,7 +55,6 @@ export const EMULATED_PROGRAMS = [
 
 /** Packages that must stay emulated, never twinned, with why (the checked list of the design). */
 export const EMULATED_PACKAGES = [
-  { package: 'dpkg', why: 'dpkg --print-architecture is compiled in' },
   { package: 'dpkg-dev', why: 'dpkg-architecture asks dpkg for the build and host architectures' },
   { package: 'pkgconf', why: 'pkg-config\'s search path (/usr/lib/<multiarch>/pkgconfig) is compiled in' },
   { package: 'pkgconf-bin', why: 'pkg-config\'s search path is compiled in' },
@@ -71,6 +74,7 @@ export const TRIPLET_ALLOWED = [
   { program: '/usr/bin/make', why: 'embeds MAKE_HOST (x86_64-pc-linux-gnu), shown only by `make --version` and $(MAKE_HOST), which Debian builds do not read' },
   { program: '/usr/bin/bash', why: 'embeds MACHTYPE/HOSTTYPE (x86_64-pc-linux-gnu), read only by scripts that test $MACHTYPE; configure and libtool use uname and config.guess, emulated' },
   { program: '/usr/bin/perl', why: 'embeds its @INC (/usr/lib/x86_64-linux-gnu/perl*), where the tools root\'s same-version modules are; Config is guarded (PERL_GUARD)' },
+  { program: '/usr/bin/dpkg-deb', why: 'embeds libdpkg\'s native architecture (amd64) and its --version text; building and unpacking an archive name its architecture from the control file, never the native one' },
 ] as const;
 
 /**
@@ -122,7 +126,9 @@ export function sameAbiAsNative(debianArch: string): boolean {
 /** Directories whose programs are twinned (dpkg's paths, before merged-/usr resolution). */
 export const TWIN_DIRS = ['/usr/bin/', '/usr/sbin/', '/bin/', '/sbin/'] as const;
 
-export function emulatedProgramReason(program: string): string | null {
+export function emulatedProgramReason(program: string, pkg?: string): string | null {
+  const partly = TWIN_PACKAGES.find((entry) => entry.package === pkg && 'only' in entry);
+  if (partly !== undefined && 'only' in partly && !(partly.only as readonly string[]).includes(program)) return partly.othersWhy;
   return EMULATED_PROGRAMS.find((entry) => entry.program === program)?.why ?? null;
 }
 

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { perlConfigGuard, planTwins, sameSourceVersion, scanNativeElf, twinGroups, wantedToolsPackages, withoutBinNmu } from './twins.ts';
 import type { NativeScan, PackageFiles, TwinInput } from './twins.ts';
-import { HOST_MARKERS, TRIPLET_ALLOWED, TWIN_PACKAGES, emulatedPackageReason, parseKeepEmulated, tripletAllowedReason } from './policy.ts';
+import { HOST_MARKERS, TRIPLET_ALLOWED, TWIN_PACKAGES, emulatedPackageReason, emulatedProgramReason, parseKeepEmulated, tripletAllowedReason } from './policy.ts';
 import type { EntryKind, TreeFacts } from './accelerate-plan.ts';
 import { emulatedToolLines, planAcceleration } from './accelerate-plan.ts';
 import { bytesSource } from '../bytes/byte-reader.ts';
@@ -61,7 +61,7 @@ const pkg = (name: string, version: string, architecture: string, files: string[
 
 /** A merged-/usr arm64 root and an amd64 tools root with the same sed, coreutils and perl, and an older grep (3.11-3 against the root's binNMU 3.11-4+b1). */
 function input(overrides: Partial<TwinInput> = {}, scans: Record<string, NativeScan | null> = {}): TwinInput {
-  const bins = ['sed', 'grep', 'uname', 'ls', 'perl', 'make', 'which'];
+  const bins = ['sed', 'grep', 'uname', 'ls', 'perl', 'make', 'which', 'dpkg', 'dpkg-deb', 'pkgconf'];
   const files = Object.fromEntries([['/bin', '->usr/bin'], ...bins.map((bin) => [`/usr/bin/${bin}`, 'x'])]) as Record<string, string>;
   return {
     root: tree('/roots/arm64', files),
@@ -71,13 +71,14 @@ function input(overrides: Partial<TwinInput> = {}, scans: Record<string, NativeS
       pkg('coreutils', '9.7-3', 'arm64', ['/usr/bin/ls', '/usr/bin/uname']), pkg('perl-base', '5.40.1-6', 'arm64', ['/usr/bin/perl']),
       pkg('make', '4.4.1-2', 'arm64', ['/usr/bin/make']), pkg('debianutils', '5.23.2', 'arm64', ['/usr/bin/which']),
       pkg('liblocale-gettext-perl', '1.07-7', 'arm64', ['/usr/lib/aarch64-linux-gnu/perl5/5.40/Locale/gettext.pm']),
-      pkg('dpkg', '1.22.22', 'arm64', ['/usr/bin/dpkg']), pkg('debhelper', '13.24.2', 'all', ['/usr/bin/dh']),
+      pkg('dpkg', '1.22.22', 'arm64', ['/usr/bin/dpkg', '/usr/bin/dpkg-deb']), pkg('debhelper', '13.24.2', 'all', ['/usr/bin/dh']),
+      pkg('pkgconf-bin', '1.8.1-4', 'arm64', ['/usr/bin/pkgconf']),
     ]),
     toolsPackages: new Map([
       pkg('sed', '4.9-2', 'amd64', ['/bin/sed']), pkg('grep', '3.11-3', 'amd64', ['/bin/grep']),
       pkg('coreutils', '9.7-3', 'amd64', ['/usr/bin/ls', '/usr/bin/uname']), pkg('perl-base', '5.40.1-6', 'amd64', ['/usr/bin/perl']),
       pkg('make', '4.4.1-2', 'amd64', ['/usr/bin/make']), pkg('debianutils', '5.23.2', 'amd64', ['/usr/bin/which']),
-      pkg('liblocale-gettext-perl', '1.07-7', 'amd64', []),
+      pkg('liblocale-gettext-perl', '1.07-7', 'amd64', []), pkg('dpkg', '1.22.22', 'amd64', ['/usr/bin/dpkg', '/usr/bin/dpkg-deb']),
     ]),
     multiarch: 'aarch64-linux-gnu',
     debianArch: 'arm64',
@@ -89,20 +90,24 @@ function input(overrides: Partial<TwinInput> = {}, scans: Record<string, NativeS
 
 describe('planTwins', () => {
   it('binds same-version native programs over the root\'s files; a mismatch, the policy and host markers keep programs emulated', () => {
-    const plan = planTwins(input({}, { '/usr/bin/make': { markers: ['x86_64-pc-linux-gnu'] }, '/usr/bin/which': { markers: ['amd64'] } }));
+    const plan = planTwins(input({}, {
+      '/usr/bin/make': { markers: ['x86_64-pc-linux-gnu'] }, '/usr/bin/which': { markers: ['amd64'] }, '/usr/bin/dpkg-deb': { markers: ['amd64'] },
+    }));
     const status = Object.fromEntries(plan.twins.map((twin) => [twin.program, `${twin.status} ${twin.kind}`]));
     assert.deepEqual(status, {
       '/bin/sed': 'substituted same', '/bin/grep': 'emulated version', '/usr/bin/ls': 'substituted same', '/usr/bin/uname': 'emulated policy',
       '/usr/bin/perl': 'substituted same', '/usr/bin/make': 'substituted same', '/usr/bin/which': 'emulated embeds-host', '*': 'emulated policy',
+      '/usr/bin/dpkg': 'emulated policy', '/usr/bin/dpkg-deb': 'substituted same',
     });
+    assert.match(plan.twins.find((twin) => twin.program === '/usr/bin/dpkg')?.reason ?? '', /architecture compiled into libdpkg/);
     assert.match(plan.twins.find((twin) => twin.program === '/usr/bin/which')?.reason ?? '', /names the host \('amd64'\)/);
     assert.match(plan.twins.find((twin) => twin.program === '/usr/bin/make')?.reason ?? '', /allowed although it names the host: embeds MAKE_HOST/);
-    assert.equal(plan.twins.find((twin) => twin.program === '*')?.package, 'dpkg');
+    assert.equal(plan.twins.find((twin) => twin.program === '*')?.package, 'pkgconf-bin');
     const binds = plan.binds.map((mount) => (mount.kind === 'bind' ? [mount.source, mount.target] : []));
     // Targets are the root's resolved files; sources the tools root's (host paths); the perl guard last, from the root's /usr/lib shadow.
     assert.deepEqual(binds, [
       ['/tools/usr/bin/make', '/usr/bin/make'], ['/tools/usr/bin/sed', '/usr/bin/sed'], ['/tools/usr/bin/ls', '/usr/bin/ls'],
-      ['/tools/usr/bin/perl', '/usr/bin/perl'], ['/usr/lib/crossroot-accelerate/Config.pm', '/usr/lib/x86_64-linux-gnu/perl-base/Config.pm'],
+      ['/tools/usr/bin/perl', '/usr/bin/perl'], ['/tools/usr/bin/dpkg-deb', '/usr/bin/dpkg-deb'], ['/usr/lib/crossroot-accelerate/Config.pm', '/usr/lib/x86_64-linux-gnu/perl-base/Config.pm'],
     ]);
     assert.deepEqual(plan.usrLibEntries.map((entry) => `${entry.kind} ${entry.path}`), ['dir crossroot-accelerate', 'script crossroot-accelerate/Config.pm']);
   });
@@ -166,7 +171,7 @@ describe('planTwins', () => {
 
   it('wants the root\'s versions of the twin packages, its perl module and preload packages, never the policy\'s or arch-all ones', () => {
     assert.deepEqual(wantedToolsPackages(input().rootPackages, 'aarch64-linux-gnu').map((want) => `${want.package}=${want.version}`), [
-      'coreutils=9.7-3', 'debianutils=5.23.2', 'grep=3.11-4+b1', 'liblocale-gettext-perl=1.07-7', 'make=4.4.1-2', 'perl-base=5.40.1-6', 'sed=4.9-2',
+      'coreutils=9.7-3', 'debianutils=5.23.2', 'dpkg=1.22.22', 'grep=3.11-4+b1', 'liblocale-gettext-perl=1.07-7', 'make=4.4.1-2', 'perl-base=5.40.1-6', 'sed=4.9-2',
     ]);
   });
 
@@ -175,7 +180,7 @@ describe('planTwins', () => {
     const coreutils = groups.find((group) => group.package === 'coreutils');
     assert.deepEqual(coreutils?.substituted, ['/usr/bin/ls']);
     assert.deepEqual(coreutils?.emulated.map((entry) => entry.programs), [['/usr/bin/uname']]);
-    assert.deepEqual(groups.map((group) => group.package), ['coreutils', 'debianutils', 'dpkg', 'grep', 'make', 'perl-base', 'sed']);
+    assert.deepEqual(groups.map((group) => group.package), ['coreutils', 'debianutils', 'dpkg', 'grep', 'make', 'perl-base', 'pkgconf-bin', 'sed']);
   });
 });
 
@@ -199,10 +204,13 @@ describe('planAcceleration with twins', () => {
 describe('policy', () => {
   it('names a reason for every entry; the compilers, dpkg, pkg-config, cmake and python stay emulated', () => {
     for (const entry of [...TWIN_PACKAGES, ...TRIPLET_ALLOWED]) assert.ok(entry.why.length > 10, JSON.stringify(entry));
-    for (const name of ['dpkg', 'dpkg-dev', 'pkgconf', 'cmake', 'python3.13', 'python3.13-minimal', 'gcc-14', 'g++-14', 'cpp-14']) {
+    for (const name of ['dpkg-dev', 'pkgconf', 'cmake', 'python3.13', 'python3.13-minimal', 'gcc-14', 'g++-14', 'cpp-14']) {
       assert.notEqual(emulatedPackageReason(name), null, name);
     }
     assert.equal(emulatedPackageReason('sed'), null);
+    assert.notEqual(emulatedProgramReason('/usr/bin/dpkg', 'dpkg'), null, 'of dpkg, only dpkg-deb is twinned');
+    assert.notEqual(emulatedProgramReason('/usr/bin/dpkg-query', 'dpkg'), null);
+    assert.equal(emulatedProgramReason('/usr/bin/dpkg-deb', 'dpkg'), null);
     assert.notEqual(tripletAllowedReason('/usr/bin/perl5.40.1'), null);
     assert.equal(tripletAllowedReason('/usr/bin/msgfmt'), null);
     assert.deepEqual([...HOST_MARKERS], ['x86_64-linux-gnu', 'x86_64-pc-linux-gnu', 'amd64']);

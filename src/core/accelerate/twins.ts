@@ -227,7 +227,7 @@ function sameReason(rootVersion: string, toolsVersion: string): string {
 /** The twin of one program, judged. */
 function judgeProgram(input: TwinInput, pkg: PackageFiles, native: PackageFiles, program: string, perl: string | null): TwinReport {
   const base = { package: pkg.package, program, rootVersion: pkg.version, toolsVersion: native.version };
-  const policy = emulatedProgramReason(usrPath(program));
+  const policy = emulatedProgramReason(usrPath(program), pkg.package);
   if (policy !== null) return { ...base, status: 'emulated', kind: 'policy', reason: `policy: ${policy}` };
   if (perl !== null && /\/perl[\d.]*$/.test(program)) return { ...base, status: 'emulated', kind: 'missing', reason: perl };
   const toolsFile = resolved(input.tools, program);
@@ -271,7 +271,8 @@ export function planTwins(input: TwinInput): TwinPlan {
     const native = input.toolsPackages.get(name);
     for (const { program, rootFile } of programsOf(input, pkg)) {
       const base = { package: name, program, rootVersion: pkg.version };
-      const policy = emulatedPackageReason(name) ?? ((input.keepEmulated ?? []).includes(name) ? 'kept emulated on request (CROSSROOT_ACCELERATE_EMULATE)' : null);
+      const policy = emulatedPackageReason(name) ?? emulatedProgramReason(usrPath(program), name)
+        ?? ((input.keepEmulated ?? []).includes(name) ? 'kept emulated on request (CROSSROOT_ACCELERATE_EMULATE)' : null);
       let report: TwinReport;
       if (policy !== null) report = { ...base, toolsVersion: native?.version ?? null, status: 'emulated', kind: 'policy', reason: `policy: ${policy}` };
       else if (native === undefined) report = { ...base, toolsVersion: null, status: 'emulated', kind: 'missing', reason: `no amd64 '${name}' ${pkg.version} in the tools root (missing in the suite?)` };
