@@ -16,7 +16,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { runProcess } from '../../src/runner/process/process.ts';
 import type { RunResult } from '../../src/runner/process/process.ts';
-import { TEST_CROSSROOT_HOME, ensureTestRoot } from './cached-roots.ts';
+import { TEST_CROSSROOT_HOME, ensureTestRoot, withDirLock } from './cached-roots.ts';
 import type { TestArch } from './cached-roots.ts';
 
 const BIN = new URL('../../src/cli/bin.ts', import.meta.url).pathname;
@@ -25,28 +25,6 @@ export const BUILD_CACHE = join(TEST_CROSSROOT_HOME, 'accelerate');
 
 export function crossroot(args: readonly string[], env: Record<string, string> = {}): Promise<RunResult> {
   return runProcess([process.execPath, '--import', TSX, BIN, ...args], { timeoutMs: 3 * 60 * 60 * 1000, env: { ...process.env, ...env } });
-}
-
-async function withLock<T>(path: string, work: () => Promise<T>): Promise<T> {
-  const lock = `${path}.lock`;
-  mkdirSync(join(path, '..'), { recursive: true });
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      writeFileSync(join(lock, 'pid'), String(process.pid));
-      break;
-    } catch {
-      let holder = 0;
-      try { holder = Number(readFileSync(join(lock, 'pid'), 'utf8')); } catch { /* being created */ }
-      if (holder > 0 && !existsSync(`/proc/${String(holder)}`)) rmSync(lock, { recursive: true, force: true });
-      else await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  }
-  try {
-    return await work();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
 }
 
 function must(run: RunResult, what: string): RunResult {
@@ -62,7 +40,7 @@ export async function ensureBuildRoot(arch: TestArch, packages: readonly string[
   const ready = (): boolean => existsSync(marker) && readFileSync(marker, 'utf8').trim() === wanted;
   if (ready()) return dir;
   const source = await ensureTestRoot(arch, { toolchain: true });
-  return withLock(dir, async () => {
+  return withDirLock(dir, async () => {
     if (ready()) return dir;
     if (!existsSync(marker)) {
       const partial = `${dir}.partial`;
@@ -94,7 +72,7 @@ export interface SourcePackage {
 export async function ensureSource(root: string, pkg: SourcePackage): Promise<string> {
   const dir = join(BUILD_CACHE, 'sources', `${pkg.name}_${pkg.version}`);
   if (existsSync(join(dir, '.complete'))) return dir;
-  return withLock(dir, async () => {
+  return withDirLock(dir, async () => {
     if (existsSync(join(dir, '.complete'))) return dir;
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });

@@ -15,11 +15,12 @@
 // + build-essential. A root is created on first use (minutes under emulation,
 // seconds once the snapshot exists) under a lock directory, so parallel test
 // files asking for the same root wait for one create.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRoot } from '../../src/runner/create/create.ts';
 import { readMarker } from '../../src/runner/create/target.ts';
 import { managedSuite } from '../../src/runner/roots/roots.ts';
+import { withLock } from '../../src/runner/roots/root-lock.ts';
 import { TOOLCHAIN_PACKAGES, resolveTargetArch } from '../../src/core/create/create-plan.ts';
 
 export const TEST_CROSSROOT_HOME = process.env['CROSSROOT_TEST_HOME'] ?? '/var/cache/crossroot-test';
@@ -31,28 +32,13 @@ export function testRootPath(arch: TestArch, options: { toolchain: boolean }): s
   return join(TEST_CROSSROOT_HOME, options.toolchain ? 'roots' : 'minbase', arch);
 }
 
-async function withLock<T>(path: string, work: () => Promise<T>): Promise<T> {
-  const lock = `${path}.lock`;
+/**
+ * Runs `work` holding the lock of the cached directory `path` (`PATH.lock`, the
+ * runner's own lock: one creates, the others wait; a dead owner's lock is taken over).
+ */
+export async function withDirLock<T>(path: string, work: () => Promise<T>): Promise<T> {
   mkdirSync(join(path, '..'), { recursive: true });
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      writeFileSync(join(lock, 'pid'), String(process.pid));
-      break;
-    } catch {
-      let holder = 0;
-      try {
-        holder = Number(readFileSync(join(lock, 'pid'), 'utf8'));
-      } catch { /* being created */ }
-      if (holder > 0 && !existsSync(`/proc/${holder}`)) rmSync(lock, { recursive: true, force: true });
-      else await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  }
-  try {
-    return await work();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  return withLock(`${path}.lock`, work, 1000);
 }
 
 /** The path of a finished test root of `arch`, created (and cached) on first use. */
@@ -62,7 +48,7 @@ export async function ensureTestRoot(arch: TestArch, options: { toolchain: boole
   // A root of another suite (the default moved on) is rebuilt, not reused.
   const current = (): boolean => readMarker(dir)?.suite === managedSuite(debianArch);
   if (current()) return dir;
-  return withLock(dir, async () => {
+  return withDirLock(dir, async () => {
     if (current()) return dir;
     await createRoot({
       dir,

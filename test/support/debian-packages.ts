@@ -8,12 +8,13 @@
 // that architecture. A lock directory serialises concurrent test processes
 // (apt and dpkg hold their own locks and would fail rather than wait).
 // Needs root (dpkg --add-architecture, apt-get update) on a Debian host.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runProcess } from '../../src/runner/process/process.ts';
 import type { RunResult } from '../../src/runner/process/process.ts';
+import { withLock } from '../../src/runner/roots/root-lock.ts';
 
 export const DEBIAN_TEST_ARCHES = ['amd64', 'arm64', 'armhf', 'armel', 'i386', 'ppc64el', 's390x', 'mips64el', 'mipsel'] as const;
 export const DEBIAN_TEST_PACKAGES = ['busybox-static', 'libc6', 'coreutils'] as const;
@@ -23,7 +24,6 @@ export const DEBIAN_PACKAGES_CACHE = fileURLToPath(new URL('../../.cache/debian-
 
 const MARKER = '.complete';
 const LOCK = join(DEBIAN_PACKAGES_CACHE, '.lock');
-const LOCK_WAIT_MS = 15 * 60 * 1000;
 const APT_TIMEOUT_MS = 10 * 60 * 1000;
 
 export interface DebianPackageTree {
@@ -59,7 +59,7 @@ function trees(): DebianPackageTree[] {
 async function ensureAll(): Promise<DebianPackageTree[]> {
   if (DEBIAN_TEST_ARCHES.every(isComplete)) return trees();
   mkdirSync(DEBIAN_PACKAGES_CACHE, { recursive: true });
-  await withLock(async () => {
+  await withLock(LOCK, async () => {
     const missing = DEBIAN_TEST_ARCHES.filter((arch) => !isComplete(arch));
     if (missing.length === 0) return;
     await addArchitectures(missing);
@@ -129,48 +129,3 @@ async function fetchArch(arch: string, apt: { updated: boolean }): Promise<void>
   writeFileSync(join(base, MARKER), `${files.join('\n')}\n`);
 }
 
-/** A cross-process lock: mkdir is atomic; a lock whose owner died is taken over. */
-async function withLock(body: () => Promise<void>): Promise<void> {
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      mkdirSync(LOCK);
-      writeFileSync(join(LOCK, 'pid'), String(process.pid));
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      if (lockOwnerGone()) {
-        rmSync(LOCK, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`debian packages: lock '${LOCK}' still held after '${LOCK_WAIT_MS}' ms`, { cause: error });
-      await sleep(500);
-    }
-  }
-  try {
-    await body();
-  } finally {
-    rmSync(LOCK, { recursive: true, force: true });
-  }
-}
-
-function lockOwnerGone(): boolean {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(join(LOCK, 'pid'), 'utf8'));
-  } catch {
-    // The owner is between mkdir and writing its pid, or died right there.
-    try {
-      return Date.now() - statSync(LOCK).mtimeMs > 30_000;
-    } catch {
-      return true;
-    }
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return true;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
