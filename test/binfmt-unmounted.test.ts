@@ -2,8 +2,10 @@
 // and `doctor` weigh it alike (one definition, core/binfmt/mount-state.ts: a
 // warning where private instances exist, exit 0), `binfmt test` tests in a
 // private instance of its own as `run` does and says so, and the hint of an
-// unknown architecture names a command that works in that state. "Not
-// mounted" is simulated with --binfmt-dir on a path that holds no instance;
+// unknown architecture names a command that works in that state; an instance
+// with no foreign entry is tested privately too. "Not mounted" is simulated
+// with --binfmt-dir on a path that holds no instance, an empty instance with
+// test/support/private-binfmt.ts;
 // the host's registrations are never touched (asserted).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +15,7 @@ import { join } from 'node:path';
 import { ARCH_NAMES } from '../src/core/arch/arch.ts';
 import { hasPrivateBinfmt } from '../src/core/host/kernel-release.ts';
 import { spawnCli } from './support/cli.ts';
+import { runPrivate } from './support/private-binfmt.ts';
 
 const PRIVATE = hasPrivateBinfmt(release());
 
@@ -89,3 +92,12 @@ test('an unknown architecture: the hint names a command that works while binfmt_
   const listed = new Set(listing.stdout.split('\n').map((line) => line.split(/\s+/)[0]));
   for (const name of ARCH_NAMES) assert.ok(listed.has(name), `'${hinted}' lists ${name}`);
 }));
+
+test('an instance with no foreign entry: binfmt test (no architecture named) tests in a private instance instead of "nothing to test"', { skip: !PRIVATE && 'needs Linux >= 6.7', timeout: 300_000 }, async () => {
+  const [run] = await runPrivate([{ op: 'cli', argv: ['binfmt', 'test', '--json', '--binfmt-dir', '{binfmt-dir}'] }]);
+  const doc = JSON.parse(run?.stdout ?? '') as TestDoc;
+  assert.equal(run?.exitCode, doc.ok ? 0 : 1, run?.stderr);
+  assert.equal(doc.privateInstance, true);
+  assert.match(doc.note ?? '', /has no foreign entry in use: tested in a private binfmt_misc instance/);
+  assert.ok(doc.results.some((result) => result.arch === 'aarch64' && result.works === true));
+});
