@@ -3,11 +3,12 @@
 // cache) the toolchain environment, prepares the run's host directory, starts
 // the run's own iceccd just before the root is set up, and after the run stops it,
 // reads the client's log and says on stderr which jobs were compiled locally
-// and why. The daemon runs unprivileged (the 'icecc' user, else nobody, when
+// and why. The host directory is named for the run (run-dir.ts), so one left
+// by a run killed with SIGKILL is removed by the next. The daemon runs unprivileged (the 'icecc' user, else nobody, when
 // crossroot is root) with a parent-death signal, so it never outlives crossroot.
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AccelerateMount } from '../../core/accelerate/accelerate-plan.ts';
 import type { SetupStep } from '../../core/enter/setup-steps.ts';
@@ -22,6 +23,7 @@ import type { AccelerationFacts } from '../accelerate/accelerate.ts';
 import { treeFacts } from '../accelerate/accelerate.ts';
 import { runProcess } from '../process/process.ts';
 import type { RunResult } from '../process/process.ts';
+import { createRunDir } from './run-dir.ts';
 import { ensureToolchainEnv } from './toolchain-env.ts';
 
 export interface IcecreamOptions {
@@ -131,7 +133,7 @@ export async function prepareIcecream(facts: AccelerationFacts, runDir: string |
   if (verdict.plan === null) return verdict.refused;
   const env = await ensureToolchainEnv(plan.sourceDir, plan.triplet, major, home === undefined ? {} : { home });
   const tarballName = env.path.slice(env.path.lastIndexOf('/') + 1);
-  const hostRunDir = mkdtempSync(join(tmpdir(), 'crossroot-icecream-'));
+  const hostRunDir = createRunDir();
   chmodSync(hostRunDir, 0o755);
   const ids = daemonIds();
   const daemonDir = join(hostRunDir, RUN_DIR_LAYOUT.daemon);
