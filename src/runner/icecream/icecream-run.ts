@@ -14,7 +14,7 @@ import type { AccelerateMount } from '../../core/accelerate/accelerate-plan.ts';
 import type { SetupStep } from '../../core/enter/setup-steps.ts';
 import { CrossrootError } from '../../core/errors.ts';
 import {
-  RUN_DIR_IN_ROOT, RUN_DIR_LAYOUT, SOCKET_NAME, fallbackLines, formatScheduler, icecreamEnvironment, icecreamSteps,
+  RUN_DIR_IN_ROOT, RUN_DIR_LAYOUT, SOCKET_NAME, daemonCommand, fallbackLines, formatScheduler, icecreamEnvironment, icecreamSteps,
   localDaemonArgv, parseScheduler, planIcecreamRoot, summarizeClientLog,
 } from '../../core/icecream/icecream-plan.ts';
 import type { SchedulerAddress } from '../../core/icecream/icecream-plan.ts';
@@ -160,12 +160,7 @@ export async function prepareIcecream(facts: AccelerationFacts, runDir: string |
       // The daemon starts even when the scheduler is unreachable: the clients then learn from it
       // to compile locally (else icecc falls back to lock files in the root's /tmp).
       const unreachable = await askScheduler(scheduler, 'listcs').then(() => null, (error: unknown) => (error as Error).message);
-      const argv = [
-        ...(ids === null ? [] : ['setpriv', `--reuid=${String(ids.uid)}`, `--regid=${String(ids.gid)}`, '--clear-groups', '--inh-caps=-all']),
-        ...(ids === null ? [] : ['--pdeathsig', 'SIGKILL', '--']),
-        ...localDaemonArgv(scheduler, daemonDir, `crossroot-${hostname()}-${String(process.pid)}`),
-      ];
-      argv[ids === null ? 0 : argv.indexOf('iceccd')] = daemon;
+      const argv = daemonCommand(daemon, localDaemonArgv(scheduler, daemonDir, `crossroot-${hostname()}-${String(process.pid)}`), ids);
       const done = runProcess(argv, { env: { ...process.env, ICECC_TEST_SOCKET: join(daemonDir, SOCKET_NAME) }, onSpawn: (spawned) => { daemonPid = spawned; } });
       daemonDone = done;
       void done.then(() => { daemonPid = 0; }, () => { daemonPid = 0; });
