@@ -8,6 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
+import { release } from 'node:os';
+import { hasPrivateBinfmt } from '../src/core/host/kernel-release.ts';
 import { archByName } from '../src/core/arch/arch.ts';
 import type { ArchName } from '../src/core/arch/arch.ts';
 import { flagsToString } from '../src/core/binfmt/entry.ts';
@@ -21,6 +23,7 @@ type StatusDoc = ReturnType<typeof statusJson>;
 interface TestDoc {
   ok: boolean;
   namespace: string;
+  privateInstance: boolean;
   results: { arch: string; works: boolean | null; handler: string | null; reason: string | null; problems: { code: string }[]; direct: { ok: boolean } | null; emptyRoot: { ok: boolean; errno: string | null } | null }[];
 }
 
@@ -167,6 +170,7 @@ test('binfmt status and binfmt test agree with a private instance, entry by entr
   // binfmt test: 0 when every requested architecture works, 1 otherwise, with the reasons.
   assert.equal(testArm64.exitCode, 0, testArm64.stdout);
   const arm64Doc = JSON.parse(testArm64.stdout ?? '') as TestDoc;
+  assert.equal(arm64Doc.privateInstance, false, 'a mounted instance with entries is tested itself');
   assert.deepEqual(arm64Doc.results.map((result) => [result.arch, result.works, result.direct?.ok, result.emptyRoot?.ok]), [['aarch64', true, true, true]]);
   assert.equal(testArm.exitCode, 1);
   const armDoc = JSON.parse(testArm.stdout ?? '') as TestDoc;
@@ -189,10 +193,12 @@ test('binfmt status and binfmt test agree with a private instance, entry by entr
   assert.deepEqual(hostBinfmtListing(), hostBefore, 'the host\'s registrations are untouched');
 });
 
-test('binfmt status: an unmounted directory reports mounted false with the mount hint, exit 1', async () => {
+test('binfmt status: an unmounted directory reports mounted false with the mount hint; a warning (exit 0) where private instances exist', async () => {
   const [run] = await runPrivate([{ op: 'cli', argv: ['binfmt', 'status', '--json', '--binfmt-dir', '/nonexistent-binfmt'] }]);
-  assert.equal(run?.exitCode, 1);
   const doc = JSON.parse(run?.stdout ?? '') as StatusDoc;
   assert.equal(doc.mounted, false);
   assert.match('hint' in doc ? doc.hint : '', /mount -t binfmt_misc binfmt_misc/);
+  const severity = 'severity' in doc ? doc.severity : null;
+  assert.equal(severity, hasPrivateBinfmt(release()) ? 'warning' : 'error');
+  assert.equal(run?.exitCode, severity === 'error' ? 1 : 0);
 });

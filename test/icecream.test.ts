@@ -16,6 +16,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseRunDirName } from '../src/core/icecream/run-dir-name.ts';
 import { runProcess } from '../src/runner/process/process.ts';
 import type { RunResult } from '../src/runner/process/process.ts';
 import { ensureTestRoot } from './support/cached-roots.ts';
@@ -78,6 +79,9 @@ describe('run --accelerate --icecream: a cluster of three helpers in network nam
   let cluster: IcecreamCluster;
   const works: string[] = [];
   let local = new Map<string, Buffer>();
+  /** Run directories (core/icecream/run-dir-name.ts) already there: other users' runs, not this suite's. */
+  const runDirs = (): string[] => readdirSync(tmpdir()).filter((name) => parseRunDirName(name) !== null);
+  const runDirsBefore = new Set(runDirs());
   const subnet = 100 + (process.pid % 150);
 
   const project = async (): Promise<string> => {
@@ -107,8 +111,8 @@ describe('run --accelerate --icecream: a cluster of three helpers in network nam
     for (const work of works) rmSync(work, { recursive: true, force: true });
     const netns = await runProcess(['ip', 'netns', 'list']);
     assert.doesNotMatch(netns.stdout, new RegExp(cluster?.prefix ?? 'crice'), 'every network namespace is removed');
-    // The runs' host directories (crossroot-icecream-XXXXXX) and this cluster's.
-    const left = readdirSync(tmpdir()).filter((name) => /^crossroot-icecream-[A-Za-z0-9]{6}$/.test(name) || join(tmpdir(), name) === cluster?.dir);
+    // The runs' host directories (crossroot-icecream-PID-START-XXXXXX) and this cluster's.
+    const left = [...runDirs().filter((name) => !runDirsBefore.has(name)), ...readdirSync(tmpdir()).filter((name) => join(tmpdir(), name) === cluster?.dir)];
     assert.deepEqual(left, [], 'no run or cluster directory is left');
     const ps = await runProcess(['pgrep', '-a', 'icecc']);
     assert.doesNotMatch(ps.stdout, new RegExp(cluster?.dir ?? 'crossroot-icecream-cluster'), 'no scheduler or helper is left');

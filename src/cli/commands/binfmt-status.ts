@@ -2,18 +2,21 @@
 // with its fields, the architectures it covers, its owner and its health; the
 // emulators on disk; and per architecture whether it is native, which entry
 // handles it and whether a probe program really runs (directly and inside an
-// empty root). Exit 1 when binfmt_misc is not mounted or an entry in use fails
-// its probe.
+// empty root). Exit 1 when an entry in use fails its probe, or when
+// binfmt_misc is not mounted where that is an error (core/binfmt/mount-state.ts:
+// a kernel without private instances; on 6.7+ it is a warning, as in doctor).
 import type { Command } from 'commander';
 import type { CliContext, Io } from '../context.ts';
 import { onRun } from '../context.ts';
 import { addBinfmtDirOption, addHelpSections, addJsonOption, addVerboseOption } from '../options.ts';
 import { entryJson, statusJson } from '../render/binfmt.ts';
 import { displayText, writeJson } from '../render/json.ts';
+import { warn } from '../render/errors.ts';
 import { painter } from '../render/style.ts';
 import { formatTable, plural, wrapText } from '../render/table.ts';
+import { ARCHITECTURES } from '../../core/arch/arch.ts';
 import type { ArchVerdict } from '../../core/binfmt/health.ts';
-import type { EmulatorReport, MountedStatus, StatusReport } from '../../runner/binfmt/health.ts';
+import type { EmulatorReport, MountedStatus, StatusReport, UnmountedStatus } from '../../runner/binfmt/health.ts';
 import { collectStatus } from '../../runner/binfmt/health.ts';
 
 interface StatusOptions {
@@ -96,9 +99,24 @@ function printHuman(io: Io, report: MountedStatus, all: boolean): void {
   if (hidden > 0) io.stdout(`(${plural(hidden, 'more architecture')} with no emulator, no entry and not native: --verbose lists them)\n`);
 }
 
-/** 1 when binfmt_misc is not mounted or any entry in use failed its probe; 0 otherwise. */
+/** Not mounted: the warning (or error) on stderr, then the architectures and their emulators on disk. */
+function printUnmounted(io: Io, report: UnmountedStatus, all: boolean): void {
+  if (report.severity === 'error') io.stderr(`crossroot: ${report.message}\nhint: ${report.hint}\n`);
+  else warn(io, `${report.message} (${report.hint})`);
+  io.stdout(`binfmt_misc at ${report.path}: not mounted; ${plural(report.emulators.length, 'emulator')} on disk\n\n`);
+  const emulators = new Map(report.emulators.map((emulator) => [emulator.arch, emulator]));
+  const shown = ARCHITECTURES.filter((arch) => all || emulators.has(arch.name));
+  io.stdout(formatTable(['ARCH', 'EMULATOR'], shown.map((arch) => {
+    const emulator = emulators.get(arch.name);
+    return [arch.name, emulator === undefined ? '-' : `${emulator.path}${emulator.static ? '' : ' (dynamic)'}`];
+  }), { width: io.columns }));
+  const hidden = ARCHITECTURES.length - shown.length;
+  if (hidden > 0) io.stdout(`(${plural(hidden, 'more architecture')} with no emulator: --verbose lists them)\n`);
+}
+
+/** 1 when binfmt_misc is not mounted where that is an error, or any entry in use failed its probe; 0 otherwise. */
 export function statusExitCode(report: StatusReport): number {
-  if (!report.mounted) return 1;
+  if (!report.mounted) return report.severity === 'error' ? 1 : 0;
   return report.verdict.entries.some((verdict) => verdict.health.probe === 'failed') ? 1 : 0;
 }
 
@@ -112,7 +130,7 @@ export function registerBinfmtStatus(binfmt: Command, context: CliContext): void
   addJsonOption(command, 'print one JSON document: entries, emulators, architectures');
   addHelpSections(command, {
     examples: ['crossroot binfmt status', 'crossroot binfmt status --no-probe --json'],
-    exitStatus: '0 every entry in use works; 1 binfmt_misc is not mounted or an entry fails its probe; 2 usage error.',
+    exitStatus: '0 every entry in use works (binfmt_misc not mounted is a warning on Linux >= 6.7); 1 an entry fails its probe, or binfmt_misc is not mounted on an older kernel; 2 usage error.',
   });
   onRun<StatusOptions>(command, context, async (_args, options) => {
     const { io } = context;
@@ -120,8 +138,7 @@ export function registerBinfmtStatus(binfmt: Command, context: CliContext): void
     if (options.json === true) {
       writeJson(io, statusJson(report));
     } else if (!report.mounted) {
-      io.stderr(`crossroot: binfmt_misc is not mounted at '${report.path}'\nhint: ${report.hint}\n`);
-      io.stdout(`${plural(report.emulators.length, 'emulator')} on disk: ${report.emulators.map((emulator) => emulator.arch).join(', ') || 'none'}\n`);
+      printUnmounted(io, report, options.verbose === true);
     } else {
       printHuman(io, report, options.verbose === true);
     }

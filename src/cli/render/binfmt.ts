@@ -67,7 +67,7 @@ export function archJson(verdict: ArchVerdict) {
 export function statusJson(report: StatusReport) {
   const common = { mounted: report.mounted, path: report.path, namespace: report.namespace.namespace, note: report.namespace.note };
   const emulators = report.emulators.map((emulator: EmulatorReport) => ({ ...emulator }));
-  if (!report.mounted) return { ...common, hint: report.hint, entries: [], emulators, arches: [] };
+  if (!report.mounted) return { ...common, hint: report.hint, severity: report.severity, entries: [], emulators, arches: [] };
   return {
     ...common,
     enabled: report.enabled,

@@ -442,7 +442,7 @@ export function resolveArch(alias: string): Architecture {
   const closest = closestNames(key, 3);
   throw new CrossrootError('UNKNOWN_ARCH', `resolve architecture: '${alias}' is not a known architecture name`, {
     hint: closest.length > 0
-      ? `did you mean ${closest.map((name) => `'${name}'`).join(', ')}? Run 'crossroot binfmt status' for the list`
+      ? `did you mean ${closest.map((name) => `'${name}'`).join(', ')}? 'crossroot binfmt status --verbose' lists every architecture`
       : `use a QEMU target name such as ${['aarch64', 'arm', 'x86_64', 'riscv64'].map((n) => `'${n}'`).join(', ')}`,
   });
 }

@@ -414,3 +414,13 @@ export function assessInstance(facts: InstanceFacts): InstanceVerdict {
   const verdictOf = new Map(entries.map((verdict) => [verdict.entry, verdict]));
   return { entries, arches: archList.map((arch) => assessArch(facts, arch, handlers, verdictOf)) };
 }
+
+/**
+ * The architectures `binfmt test` reports: the named ones, or (none named)
+ * every foreign one an entry handles; one nobody registered is absent, not failing.
+ */
+export function testedVerdicts(arches: readonly ArchVerdict[], requested: readonly ArchName[] | null): ArchVerdict[] {
+  return requested === null
+    ? arches.filter((verdict) => verdict.handler !== null && verdict.native !== true)
+    : arches.filter((verdict) => requested.includes(verdict.arch));
+}

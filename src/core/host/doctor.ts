@@ -2,7 +2,8 @@
 // stable id, a severity, a message and a fix; checks that a Debian package
 // fixes name it, for `doctor --fix`. Pure: runner/doctor.ts gathers the facts.
 import type { ArchName } from '../arch/arch.ts';
-import { hasPrivateBinfmt, releaseAtLeast } from './kernel-release.ts';
+import { releaseAtLeast } from './kernel-release.ts';
+import { unmountedVerdict } from '../binfmt/mount-state.ts';
 import { isAtOrUnder, mountPoints } from './mount-table.ts';
 import type { IdRange } from '../users/subordinate-ids.ts';
 
@@ -91,16 +92,13 @@ function kernelChecks(facts: DoctorFacts, checks: DoctorCheck[]): void {
   }
 }
 
-/** The host's binfmt_misc mount. */
+/** The host's binfmt_misc mount; "not mounted" weighs what binfmt status says it weighs (core/binfmt/mount-state.ts). */
 function binfmtChecks(facts: DoctorFacts, checks: DoctorCheck[]): void {
   const { binfmt } = facts;
-  // With private instances (>= 6.7) run and create need no host mount: only
-  // host-wide registrations (binfmt install) do.
-  const privateInstances = hasPrivateBinfmt(facts.kernelRelease);
-  checks.push(check('binfmt-mounted', binfmt.mounted, privateInstances ? 'warning' : 'error',
-    binfmt.mounted ? `binfmt_misc is mounted at '${binfmt.path}' (${binfmt.namespace} instance)`
-      : `binfmt_misc is not mounted at '${binfmt.path}'${privateInstances ? ': host-wide registrations (binfmt install) need it; run and create use a private instance' : ''}`,
-    `mount -t binfmt_misc binfmt_misc ${binfmt.path}`));
+  const unmounted = unmountedVerdict(binfmt.path, facts.kernelRelease);
+  checks.push(check('binfmt-mounted', binfmt.mounted, unmounted.severity,
+    binfmt.mounted ? `binfmt_misc is mounted at '${binfmt.path}' (${binfmt.namespace} instance)` : unmounted.message,
+    unmounted.fix));
   if (binfmt.mounted) {
     checks.push(check('binfmt-enabled', binfmt.enabled === true, 'error',
       binfmt.enabled === true ? 'binfmt_misc is enabled' : 'binfmt_misc is disabled: no entry is used',

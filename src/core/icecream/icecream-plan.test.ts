@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  driverWrapper, fallbackLines, formatScheduler, icecreamEnvironment, icecreamSteps, icecreamVersion, localDaemonArgv,
+  daemonCommand, driverWrapper, fallbackLines, formatScheduler, icecreamEnvironment, icecreamSteps, icecreamVersion, localDaemonArgv,
   parseListcs, parseScheduler, planIcecreamRoot, schedulerCheck, summarizeClientLog,
 } from './icecream-plan.ts';
 import type { EntryKind, TreeFacts } from '../accelerate/accelerate-plan.ts';
@@ -122,6 +122,13 @@ describe('the run\'s environment, steps and daemon', () => {
       'mkdir /r/run/icecc',
       '/tmp/h/daemon -> /r/run/icecc bind',
     ]);
+  });
+
+  it('the daemon dies with crossroot (parent-death signal), rootless too; as root it runs as the given ids', () => {
+    const argv = localDaemonArgv({ host: 'h', port: 1 }, '/d', 'n');
+    assert.deepEqual(daemonCommand('/usr/sbin/iceccd', argv, null), ['setpriv', '--pdeathsig', 'SIGKILL', '--', '/usr/sbin/iceccd', ...argv.slice(1)]);
+    assert.deepEqual(daemonCommand('/usr/sbin/iceccd', argv, { uid: 5, gid: 6 }).slice(0, 8),
+      ['setpriv', '--reuid=5', '--regid=6', '--clear-groups', '--inh-caps=-all', '--pdeathsig', 'SIGKILL', '--']);
   });
 
   it('the daemon takes no remote jobs and offers no slots of its own', () => {

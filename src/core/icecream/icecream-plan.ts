@@ -186,6 +186,17 @@ export function localDaemonArgv(scheduler: SchedulerAddress, daemonDir: string, 
   return ['iceccd', '--no-remote', '-m', '0', '-s', formatScheduler(scheduler), '-l', `${daemonDir}/daemon.log`, '-vv', '-N', nodeName];
 }
 
+/**
+ * The full command of the run's iceccd (`daemonArgv` from localDaemonArgv,
+ * `daemon` its path): under setpriv with a parent-death signal, so that it
+ * dies with crossroot even by SIGKILL, rootless as well as root; as `ids`
+ * (the icecc user, else nobody) when crossroot is root.
+ */
+export function daemonCommand(daemon: string, daemonArgv: readonly string[], ids: { readonly uid: number; readonly gid: number } | null): string[] {
+  const user = ids === null ? [] : [`--reuid=${String(ids.uid)}`, `--regid=${String(ids.gid)}`, '--clear-groups', '--inh-caps=-all'];
+  return ['setpriv', ...user, '--pdeathsig', 'SIGKILL', '--', daemon, ...daemonArgv.slice(1)];
+}
+
 export interface FallbackSummary {
   /** Jobs compiled locally because the cluster could not serve them. */
   readonly localJobs: number;

@@ -28,6 +28,8 @@ import type { ArchProbes, InstanceVerdict, InterpreterFacts, ProbeFact } from '.
 import { assessInstance, handlerOf } from '../../core/binfmt/health.ts';
 import type { BinfmtEntry } from '../../core/binfmt/entry.ts';
 import { parseElf } from '../../core/elf/elf.ts';
+import type { UnmountedVerdict } from '../../core/binfmt/mount-state.ts';
+import { mountCommand, unmountedVerdict } from '../../core/binfmt/mount-state.ts';
 import { probeExpectation } from '../../core/probe/probe-elf.ts';
 import { referenceProgram } from '../../core/binfmt/install-plan.ts';
 import { DEFAULT_BINFMT_DIR, isBinfmtDir, readInstance } from '../../kernel/binfmt-fs.ts';
@@ -255,6 +257,9 @@ export interface UnmountedStatus {
   readonly path: string;
   readonly namespace: NamespaceInfo;
   readonly hint: string;
+  /** How serious that is, as doctor weighs it (core/binfmt/mount-state.ts), and why. */
+  readonly severity: UnmountedVerdict['severity'];
+  readonly message: string;
   /** The emulators on disk are there whether or not binfmt_misc is mounted (versions not read). */
   readonly emulators: readonly EmulatorReport[];
 }
@@ -262,9 +267,7 @@ export interface UnmountedStatus {
 export type StatusReport = MountedStatus | UnmountedStatus;
 
 export function mountHint(dir: string): string {
-  return dir === DEFAULT_BINFMT_DIR
-    ? `mount it: mount -t binfmt_misc binfmt_misc ${DEFAULT_BINFMT_DIR}`
-    : `mount it: mount -t binfmt_misc binfmt_misc '${dir}'`;
+  return `mount it: ${mountCommand(dir)}`;
 }
 
 export interface NativeFacts {
@@ -325,7 +328,8 @@ export async function collectStatus(options: StatusOptions = {}): Promise<Status
   if (!isBinfmtDir(dir)) {
     const emulators = preferredEmulators(findEmulatorCandidates())
       .map((emulator) => ({ arch: emulator.arch, path: emulator.path, static: emulator.static, version: null }));
-    return { mounted: false, path: dir, namespace, hint: mountHint(dir), emulators };
+    const { severity, message } = unmountedVerdict(dir, release());
+    return { mounted: false, path: dir, namespace, hint: mountHint(dir), severity, message, emulators };
   }
   const instance = readInstance(dir);
   const probeArches = options.probeArches ?? ARCHITECTURES.map((arch) => arch.name);

@@ -2,26 +2,24 @@
 // mounts its own binfmt_misc instance (empty, Linux >= 6.7) so that no registration of any
 // ancestor namespace can take part, then execs every probe and reports its exit status.
 // Input (stdin, JSON): { mountDir, probes: [{ arch, path }] }. Output (stdout, JSON): NativeChildReport.
-import { readFileSync, readdirSync } from 'node:fs';
-import { ProcessError, runProcess } from '../process/process.ts';
+import { readFileSync } from 'node:fs';
+import { runProcess } from '../process/process.ts';
+import type { PrivateChildReport } from './private-instance.ts';
+import { mountPrivateInstance } from './private-instance.ts';
 
 export interface NativeChildInput {
   readonly mountDir: string;
   readonly probes: readonly { readonly arch: string; readonly path: string }[];
 }
 
-export interface NativeChildReport {
-  /** null when the private instance could not be mounted (then no probe ran). */
-  readonly mountError: string | null;
+export interface NativeChildReport extends PrivateChildReport {
   readonly results: readonly { readonly arch: string; readonly exitCode: number | null; readonly signal: string | null; readonly error: string | null }[];
 }
 
 async function main(): Promise<NativeChildReport> {
   const input = JSON.parse(readFileSync(0, 'utf8')) as NativeChildInput;
-  const mount = await runProcess(['mount', '-t', 'binfmt_misc', 'none', input.mountDir], { env: { ...process.env, LC_ALL: 'C' } });
-  if (mount.exitCode !== 0) return { mountError: new ProcessError(mount, { code: 'BINFMT_NOT_MOUNTED', action: 'mount a private binfmt_misc instance' }).message, results: [] };
-  const entries = readdirSync(input.mountDir).filter((name) => name !== 'register' && name !== 'status');
-  if (entries.length > 0) return { mountError: `the new instance is not empty: ${entries.join(', ')}`, results: [] };
+  const mountError = await mountPrivateInstance(input.mountDir);
+  if (mountError !== null) return { mountError, results: [] };
   const results = await Promise.all(input.probes.map(async ({ arch, path }) => {
     try {
       const run = await runProcess([path], { timeoutMs: 10_000 });

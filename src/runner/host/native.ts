@@ -1,7 +1,7 @@
 // Which catalog architectures the host kernel runs WITHOUT binfmt_misc — decided by running them.
 //
-// A child process in a new user and mount namespace mounts its OWN binfmt_misc instance (Linux >= 6.7
-// gives each user namespace its own; an empty one hides every registration of the host), then execs
+// A child process in a new user and mount namespace mounts its OWN binfmt_misc instance
+// (private-instance.ts; an empty one hides every registration of the host), then execs
 // the probe program of every architecture (core/probe-elf.ts; i486 = the i386 probe with EM_486).
 // A probe that exits with its built-in status ran natively: x86_64 and i386 (ia32 emulation) on a
 // PC, aarch64 and — only where the CPU has AArch32 — arm on arm64. No family guess, no cache.
@@ -20,8 +20,8 @@ import type { NativeMachine } from '../../core/exec/simulate.ts';
 import { referenceProgram } from '../../core/binfmt/install-plan.ts';
 import { buildProbeElf, isProbeArch } from '../../core/probe/probe-elf.ts';
 import type { NativeChildInput, NativeChildReport } from './native-probe-child.ts';
-import { ProcessError, nodeScriptArgv, runProcess, shortStderr } from '../process/process.ts';
-import { lastJsonLine } from '../process/json-lines.ts';
+import { nodeScriptArgv } from '../process/process.ts';
+import { runInPrivateInstance } from './private-instance.ts';
 
 const PROBE_STATUS = 42;
 
@@ -107,21 +107,9 @@ export async function probeNativeArches(options: { readonly tempParent?: string 
       probes.push({ arch, path });
     }
     const input: NativeChildInput = { mountDir, probes };
-    let run;
-    try {
-      run = await runProcess(
-        ['unshare', '--user', '--map-root-user', '--mount', '--propagation', 'private', '--', ...nodeScriptArgv(import.meta.url, 'native-probe-child')],
-        { input: JSON.stringify(input), timeoutMs: 60_000, env: { ...process.env, LC_ALL: 'C' } },
-      );
-    } catch (error) {
-      return guess(`could not start unshare: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    if (run.exitCode !== 0) return guess(new ProcessError(run, { code: 'USERNS_BLOCKED', action: 'no new user namespace' }).message);
-    const report = lastJsonLine(run.stdout) as NativeChildReport | undefined;
-    if (report === undefined) return guess(`the probe child printed no report: ${shortStderr(run.stderr)}`);
-    if (report.mountError !== null) {
-      return guess(`no private binfmt_misc instance (Linux >= 6.7 needed): ${report.mountError}`);
-    }
+    const outcome = await runInPrivateInstance<NativeChildReport>(nodeScriptArgv(import.meta.url, 'native-probe-child'), input, 60_000);
+    if (outcome.report === null) return guess(outcome.failure);
+    const { report } = outcome;
     const details = report.results.map((result) => ({
       arch: result.arch as ArchName,
       native: result.exitCode === PROBE_STATUS && result.signal === null,

@@ -3,17 +3,18 @@
 // cache) the toolchain environment, prepares the run's host directory, starts
 // the run's own iceccd just before the root is set up, and after the run stops it,
 // reads the client's log and says on stderr which jobs were compiled locally
-// and why. The daemon runs unprivileged (the 'icecc' user, else nobody, when
+// and why. The host directory is named for the run (run-dir.ts), so one left
+// by a run killed with SIGKILL is removed by the next. The daemon runs unprivileged (the 'icecc' user, else nobody, when
 // crossroot is root) with a parent-death signal, so it never outlives crossroot.
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AccelerateMount } from '../../core/accelerate/accelerate-plan.ts';
 import type { SetupStep } from '../../core/enter/setup-steps.ts';
 import { CrossrootError } from '../../core/errors.ts';
 import {
-  RUN_DIR_IN_ROOT, RUN_DIR_LAYOUT, SOCKET_NAME, fallbackLines, formatScheduler, icecreamEnvironment, icecreamSteps,
+  RUN_DIR_IN_ROOT, RUN_DIR_LAYOUT, SOCKET_NAME, daemonCommand, fallbackLines, formatScheduler, icecreamEnvironment, icecreamSteps,
   localDaemonArgv, parseScheduler, planIcecreamRoot, summarizeClientLog,
 } from '../../core/icecream/icecream-plan.ts';
 import type { SchedulerAddress } from '../../core/icecream/icecream-plan.ts';
@@ -22,6 +23,7 @@ import type { AccelerationFacts } from '../accelerate/accelerate.ts';
 import { treeFacts } from '../accelerate/accelerate.ts';
 import { runProcess } from '../process/process.ts';
 import type { RunResult } from '../process/process.ts';
+import { createRunDir } from './run-dir.ts';
 import { ensureToolchainEnv } from './toolchain-env.ts';
 
 export interface IcecreamOptions {
@@ -131,7 +133,7 @@ export async function prepareIcecream(facts: AccelerationFacts, runDir: string |
   if (verdict.plan === null) return verdict.refused;
   const env = await ensureToolchainEnv(plan.sourceDir, plan.triplet, major, home === undefined ? {} : { home });
   const tarballName = env.path.slice(env.path.lastIndexOf('/') + 1);
-  const hostRunDir = mkdtempSync(join(tmpdir(), 'crossroot-icecream-'));
+  const hostRunDir = createRunDir();
   chmodSync(hostRunDir, 0o755);
   const ids = daemonIds();
   const daemonDir = join(hostRunDir, RUN_DIR_LAYOUT.daemon);
@@ -158,12 +160,7 @@ export async function prepareIcecream(facts: AccelerationFacts, runDir: string |
       // The daemon starts even when the scheduler is unreachable: the clients then learn from it
       // to compile locally (else icecc falls back to lock files in the root's /tmp).
       const unreachable = await askScheduler(scheduler, 'listcs').then(() => null, (error: unknown) => (error as Error).message);
-      const argv = [
-        ...(ids === null ? [] : ['setpriv', `--reuid=${String(ids.uid)}`, `--regid=${String(ids.gid)}`, '--clear-groups', '--inh-caps=-all']),
-        ...(ids === null ? [] : ['--pdeathsig', 'SIGKILL', '--']),
-        ...localDaemonArgv(scheduler, daemonDir, `crossroot-${hostname()}-${String(process.pid)}`),
-      ];
-      argv[ids === null ? 0 : argv.indexOf('iceccd')] = daemon;
+      const argv = daemonCommand(daemon, localDaemonArgv(scheduler, daemonDir, `crossroot-${hostname()}-${String(process.pid)}`), ids);
       const done = runProcess(argv, { env: { ...process.env, ICECC_TEST_SOCKET: join(daemonDir, SOCKET_NAME) }, onSpawn: (spawned) => { daemonPid = spawned; } });
       daemonDone = done;
       void done.then(() => { daemonPid = 0; }, () => { daemonPid = 0; });

@@ -7,6 +7,7 @@
 // stale: the next one to come removes it and creates. (Node has no flock(2).)
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive, startTimeOf } from '../host/process-identity.ts';
 
 export interface LockOwner {
   readonly pid: number;
@@ -24,15 +25,6 @@ export function lockPath(rootsDir: string, name: string): string {
   return join(rootsDir, `.${name}${SUFFIX}`);
 }
 
-function startTimeOf(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
 export function readOwner(lock: string): LockOwner | null {
   try {
     const owner = JSON.parse(readFileSync(join(lock, 'owner.json'), 'utf8')) as Partial<LockOwner>;
@@ -45,7 +37,7 @@ export function readOwner(lock: string): LockOwner | null {
 
 /** Whether the lock's owner still runs (the same process, not a recycled pid). */
 export function ownerAlive(owner: LockOwner): boolean {
-  return startTimeOf(owner.pid) === owner.startTime;
+  return processAlive(owner.pid, owner.startTime);
 }
 
 function writeOwner(lock: string, owner: LockOwner): void {
