@@ -4,6 +4,7 @@
 //   build-namespace.ts the user+mount+PID namespace it runs in (create-stage.ts)
 //   snapshots.ts       finished roots reused while the archive is unchanged
 //   tar-import.ts      --from-tar
+//   root-tarball.ts    unpacking a tarball inside a tree (also the layers of --from-image)
 //   target.ts          what is at DIR, the marker, the rename into place
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';

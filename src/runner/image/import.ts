@@ -15,7 +15,7 @@ import type { Descriptor, ParsedConfig } from '../../core/image/oci.ts';
 import { formatPlatform, platformMatches } from '../../core/image/platform.ts';
 import { formatXattrDump, normalizeEntryPath } from '../../core/image/layer-rules.ts';
 import type { Whiteout } from '../../core/image/layer-rules.ts';
-import { extractRootTarball } from '../create/tar-import.ts';
+import { extractRootTarball } from '../create/root-tarball.ts';
 import { runProcess } from '../process/process.ts';
 import { scanLayer } from './layer-scan.ts';
 import type { LayerScan } from './layer-scan.ts';

@@ -10,7 +10,7 @@ import { CrossrootError } from '../../core/errors.ts';
 import { XATTR_PREFIX, decodePaxRecords, decodeTarHeader, fromUtf8, paddedSize } from '../../core/image/tar-format.ts';
 import type { TarHeader } from '../../core/image/tar-format.ts';
 import { isExportedXattr, normalizeEntryPath, whiteoutOf } from '../../core/image/layer-rules.ts';
-import { unsafeEntryReason } from '../create/tar-import.ts';
+import { unsafeEntryReason } from '../create/root-tarball.ts';
 import type { Whiteout, XattrMap } from '../../core/image/layer-rules.ts';
 
 export interface LayerScan {
