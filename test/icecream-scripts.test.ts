@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { runProcess } from '../src/runner/process/process.ts';
 import { DIRECTIVES_ONLY, FILLER_SWITCH, fillerFor, fillerShell } from '../src/core/icecream/producer-order.ts';
 import { assemblerScript, driverScript } from '../src/core/icecream/toolchain-env.ts';
+import { driverWrapper, fallbackLines, summarizeClientLog } from '../src/core/icecream/icecream-plan.ts';
 
 const C_SOURCE = [
   '#include <stdio.h>',
@@ -108,5 +109,47 @@ describe('icecream environment scripts around the host gcc', () => {
       assert.equal(result.stdout, fillerFor(prefix), prefix);
       assert.ok(result.stdout.length === 7 && !result.stdout.includes(' '), FILLER_SWITCH + result.stdout);
     }
+  });
+
+  it('the root\'s wrapper keeps here the jobs a helper cannot make identical, and logs why', async () => {
+    // A fake run directory: the "loader" says the job went to icecc, the "original driver" that it stayed.
+    const runDir = join(dir, 'run');
+    await run(['mkdir', '-p', join(runDir, 'lib')]);
+    writeFileSync(join(runDir, 'lib/ld-linux-x86-64.so.2'), '#!/bin/sh\necho icecc\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'original'), '#!/bin/sh\necho here\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'wrapper'), driverWrapper(join(dir, 'original'), runDir), { mode: 0o755 });
+    const log = join(dir, 'client.log');
+    const where = async (args: string[], env: Record<string, string> = {}): Promise<string> => {
+      const result = await runProcess([join(dir, 'wrapper'), ...args], { env: { PATH: '/usr/bin:/bin', ICECC_LOGFILE: log, ...env } });
+      assert.equal(result.exitCode, 0, result.stderr);
+      return result.stdout.trim();
+    };
+    const cases: [string[], string][] = [
+      [['-g', '-O2', '-c', 'x.c'], 'icecc'],
+      [['-O2', '-ffile-prefix-map=/b=.', '-fstack-protector-strong', '-g', '-c', 'x.c', '-o', 'x.o'], 'icecc'],
+      [['-g3', '-c', 'x.c'], 'here'],
+      [['-ggdb3', '-g', '-c', 'x.c'], 'here'],
+      [['-g3', '-g0', '-c', 'x.c'], 'icecc'],
+      [['-g3', '-o', 'x', 'x.o'], 'icecc'],
+      [['-g', '-gsplit-dwarf', '-c', 'x.c'], 'here'],
+      [['-gsplit-dwarf', '-c', 'x.c'], 'icecc'],
+      [['-O2', '-flto=auto', '-c', 'x.c'], 'here'],
+      [['-flto', '-fno-lto', '-c', 'x.c'], 'icecc'],
+      [['-g', '-pedantic', '-c', 'x.c'], 'here'],
+      [['-g', '-Wpedantic', '-std=gnu11', '-c', 'x.c'], 'here'],
+      [['-g', '-pedantic', '-std=c11', '-c', 'x.c'], 'icecc'],
+      [['-pedantic', '-c', 'x.c'], 'icecc'],
+      [['-g', '-Wunused-macros', '-c', 'x.c'], 'here'],
+      [['-g', '-Wunused-macros', '-Wno-unused-macros', '-c', 'x.c'], 'icecc'],
+    ];
+    for (const [args, expected] of cases) assert.equal(await where(args), expected, args.join(' '));
+    assert.equal(await where(['-g', '-c', 'x.c'], { ICECC_REMOTE_CPP: '0' }), 'here');
+    assert.equal(await where(['-g', '-c', 'x.c'], { ICECC_REMOTE_CPP: '1' }), 'icecc');
+    const summary = summarizeClientLog(readFileSync(log, 'utf8'));
+    assert.equal(summary.localJobs, 0);
+    assert.equal(summary.keptJobs, 8);
+    assert.deepEqual(fallbackLines(summary), [
+      "8 compile job(s) compiled locally, accelerated, as a helper's object would differ: 'macro debug info (-g3)', 'split debug info (-gsplit-dwarf)', 'LTO (-flto)' and 1 more",
+    ]);
   });
 });

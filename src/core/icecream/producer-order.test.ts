@@ -26,7 +26,7 @@ describe('fillerFor', () => {
       const filler = fillerFor(prefix);
       assert.ok(filler !== null, prefix);
       for (const rest of ['', ' -fasynchronous-unwind-tables', ' -fPIC -fasynchronous-unwind-tables']) {
-        const helper = `${prefix}${DIRECTIVES_ONLY} ${FILLER_SWITCH}${filler}${rest}`;
+        const helper: string = `${prefix}${DIRECTIVES_ONLY} ${FILLER_SWITCH}${filler}${rest}`;
         assert.equal(gccStringHash(helper), gccStringHash(prefix + rest), helper);
       }
     }
