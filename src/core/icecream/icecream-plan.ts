@@ -7,7 +7,9 @@
 //  - the root's two real gcc drivers, /usr/bin/<triplet>-gcc-<major> and
 //    <triplet>-g++-<major> (every name a build may use, cc, gcc, gcc-14, c++,
 //    <triplet>-gcc ..., resolves to one of them), are covered by a script that
-//    runs the native icecc client on the original driver. icecc preprocesses
+//    runs the native icecc client on the original driver (or the original
+//    driver itself, for the few jobs whose object a helper cannot make the
+//    same: see driverWrapper). icecc preprocesses
 //    and links locally with that driver (its cc1, as and ld run natively:
 //    --accelerate) and sends the compile to a helper, which runs the same
 //    native cross cc1 and as from the toolchain environment the run hands it

@@ -96,7 +96,8 @@ export function driverScript(real: string): string {
     '    case $arg in -o) out=1 ;; -c|-S) continue ;; esac',
     '    set -- "$@" "$arg"',
     '  done',
-    String.raw`  ${real} "$@" -S </dev/null 2>/dev/null | /usr/bin/sed -n '${PRODUCER_JOIN};/^\t\.string\t"GNU /{s/^\t\.string\t"\(.*\)"$/\1/p;q}'`,
+    // The helper's chroot has no /dev: the empty input is an empty pipe, and sed drops gcc's messages.
+    String.raw`  : | ${real} "$@" -S 2>&1 | /usr/bin/sed -n '${PRODUCER_JOIN};/^\t\.string\t"GNU /{s/^\t\.string\t"\(.*\)"$/\1/p;q}'`,
     '}',
     'param=; debug=; directives=; assembly=; out=; output=',
     'for arg do',
