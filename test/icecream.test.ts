@@ -2,8 +2,9 @@
 // icecc-scheduler and three iceccd helpers (Debian's icecc) in network
 // namespaces made by test/support/icecream-cluster.ts, the client's run in
 // another; the accelerated arm64 test root (trixie, gcc 14) builds the sqlite3
-// amalgamation + shell and a C++ project with make -j8 through the cluster:
-// every object and program is byte-identical to a local accelerated build,
+// amalgamation + shell and a C++ project with make -j8 and Debian's -g -O2
+// flags through the cluster: every object and program is byte-identical to a
+// local accelerated build (a -g3 job is kept local, and stderr says so),
 // the scheduler's log shows jobs on at least two helpers, a helper killed
 // mid-build still gives a successful, identical build (stderr says which jobs
 // fell back), a scheduler that is not there gives a local build and a note;
@@ -28,8 +29,10 @@ const BIN = new URL('../src/cli/bin.ts', import.meta.url).pathname;
 const TSX = import.meta.resolve('tsx');
 const CROSSROOT = [process.execPath, '--import', TSX, BIN];
 const UNITS = 8;
-// Without -g: with -g the helper's DW_AT_producer string sits elsewhere in .debug_str (see README).
-const BUILD = `make -j8 CFLAGS='-O2' all units && make check && ./units`;
+// Debian's flags for arm64 (dpkg-buildflags: -g -O2, the build path mapped, hardening), for C and C++.
+const FLAGS = '-g -O2 -ffile-prefix-map=/tmp=. -fstack-protector-strong -fstack-clash-protection -Wformat -Werror=format-security -mbranch-protection=standard';
+// And one job whose macro debug info (-g3) a helper cannot reproduce: the wrapper keeps it here.
+const BUILD = `make -j8 CFLAGS='${FLAGS}' all units && make check && ./units && gcc -g3 -O2 -c minishell.c -o macros.o`;
 
 /** A C++ project of UNITS translation units (each instantiating <map>, <string>, <sstream>), linked into ./units. */
 function writeCxxProject(work: string): void {
@@ -124,6 +127,7 @@ describe('run --accelerate --icecream: a cluster of three helpers in network nam
     assert.equal(run.exitCode, 0, run.stderr);
     assert.match(run.stdout, /unit0 3 9 unit1 4 18/);
     assert.doesNotMatch(run.stderr, /fell back|unreachable|did not reach/);
+    assert.match(run.stderr, /crossroot: icecream: 1 compile job\(s\) compiled locally, accelerated, as a helper's object would differ: 'macro debug info \(-g3\)'/);
     assertIdentical(outputs(work), local);
     const jobs = helpersWithJobs(cluster.schedulerLog);
     const helpers = [...jobs.keys()].filter((name) => name.startsWith('helper'));
@@ -155,7 +159,7 @@ describe('run --accelerate --icecream: a cluster of three helpers in network nam
 
   it('a scheduler that is not there: a local accelerated build, identical, and a note on stderr', async () => {
     const work = await project();
-    const run = await build(work, `10.213.${String(subnet)}.250`, 'make -j8 CFLAGS=\'-O2\' minishell.o selftest.o unit1.o unit2.o');
+    const run = await build(work, `10.213.${String(subnet)}.250`, `make -j8 CFLAGS='${FLAGS}' minishell.o selftest.o unit1.o unit2.o`);
     assert.equal(run.exitCode, 0, run.stderr);
     assert.match(run.stderr, /crossroot: icecream: scheduler '10\.213\.\d+\.250:8765' is unreachable/);
     for (const name of ['minishell.o', 'selftest.o', 'unit1.o', 'unit2.o']) {

@@ -100,7 +100,7 @@ describe('planIcecreamRoot', () => {
   });
 
   it('the wrapper runs the host icecc with its own loader and libraries on the original driver, quoted', () => {
-    assert.equal(driverWrapper("/usr/bin/it's-gcc").split('\n')[3],
+    assert.equal(driverWrapper("/usr/bin/it's-gcc").trimEnd().split('\n').at(-1),
       "exec '/run/crossroot-icecream/lib/ld-linux-x86-64.so.2' --library-path '/run/crossroot-icecream/lib' '/run/crossroot-icecream/icecc' '/usr/bin/it'\\''s-gcc' \"$@\"");
   });
 });
@@ -156,6 +156,13 @@ describe('summarizeClientLog', () => {
     assert.deepEqual(fallbackLines(summary), [
       "4 compile job(s) fell back to local accelerated compiles: 'Error 1 - command needs stdout/stderr workaround, recompiling locally', 'Error 18 - remote_daemon unexpected EOF (10.0.0.3)', 'no local icecream daemon'",
     ]);
+  });
+  it('counts apart the jobs the wrapper kept here, with their reasons', () => {
+    const summary = summarizeClientLog(`${log}crossroot: compiled here: macro debug info (-g3)\ncrossroot: compiled here: LTO (-flto)\ncrossroot: compiled here: LTO (-flto)\n`);
+    assert.equal(summary.localJobs, 4);
+    assert.equal(summary.keptJobs, 3);
+    assert.deepEqual(summary.keptReasons, ['macro debug info (-g3)', 'LTO (-flto)']);
+    assert.equal(fallbackLines(summary)[1], "3 compile job(s) compiled locally, accelerated, as a helper's object would differ: 'macro debug info (-g3)', 'LTO (-flto)'");
   });
   it('says nothing when every job went to the cluster', () => {
     assert.deepEqual(fallbackLines(summarizeClientLog('')), []);

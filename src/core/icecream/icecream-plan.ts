@@ -7,7 +7,9 @@
 //  - the root's two real gcc drivers, /usr/bin/<triplet>-gcc-<major> and
 //    <triplet>-g++-<major> (every name a build may use, cc, gcc, gcc-14, c++,
 //    <triplet>-gcc ..., resolves to one of them), are covered by a script that
-//    runs the native icecc client on the original driver. icecc preprocesses
+//    runs the native icecc client on the original driver (or the original
+//    driver itself, for the few jobs whose object a helper cannot make the
+//    same: see driverWrapper). icecc preprocesses
 //    and links locally with that driver (its cc1, as and ld run natively:
 //    --accelerate) and sends the compile to a helper, which runs the same
 //    native cross cc1 and as from the toolchain environment the run hands it
@@ -86,14 +88,59 @@ function resolved(root: TreeFacts, path: string): string | null {
   }
 }
 
-/** The wrapper put over a driver: icecc with the original driver as its compiler. */
-export function driverWrapper(original: string): string {
+/** What the wrapper writes to the client's log for a job it keeps here (summarizeClientLog reads it). */
+export const KEPT_LOCAL_MARK = 'crossroot: compiled here:';
+
+/**
+ * The wrapper put over a driver: icecc with the original driver as its
+ * compiler, except for the jobs whose output a helper cannot make equal to
+ * the root's own compile, which the original driver compiles here
+ * (accelerated) and the client's log notes (icecc runs every other kind of
+ * job, preprocessing and linking, here anyway):
+ *  - macro debug info (-g3): a helper's cc1 gets the macros as #defines of
+ *    the -fdirectives-only input, so .debug_macro differs;
+ *  - split debug info (-gsplit-dwarf): the DWO id is a checksum cc1 takes of
+ *    its producer string, before the environment's assembler fixes the text;
+ *  - LTO (-flto): the objects carry cc1's switches;
+ *  - debug info where icecc preprocesses fully (-pedantic under a GNU
+ *    standard, -Wunused-macros, ICECC_REMOTE_CPP=0): expanded macros and
+ *    collapsed spaces move the columns of the debug info.
+ */
+export function driverWrapper(original: string, runDir = RUN_DIR_IN_ROOT): string {
   const quote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
+  const local = (reason: string): string =>
+    `{ echo "${KEPT_LOCAL_MARK} ${reason}" >>"\${ICECC_LOGFILE:-/dev/null}"; } 2>/dev/null; exec ${quote(original)} "$@"`;
   return [
     '#!/bin/sh',
     '# crossroot run --icecream: compile jobs go to the icecream cluster, the rest runs here.',
     '# It exists only inside the run\'s private mount namespace.',
-    `exec ${quote(`${RUN_DIR_IN_ROOT}/lib/ld-linux-x86-64.so.2`)} --library-path ${quote(`${RUN_DIR_IN_ROOT}/lib`)} ${quote(`${RUN_DIR_IN_ROOT}/icecc`)} ${quote(original)} "$@"`,
+    'compile=; level=0; split=; lto=; pedantic=; std=; macros=',
+    'for arg do',
+    '  case $arg in',
+    '    -c|-S) compile=1 ;;',
+    '    -g0|-ggdb0) level=0 ;;',
+    '    -g1|-ggdb1) level=1 ;;',
+    '    -g2|-ggdb2) level=2 ;;',
+    '    -g3|-ggdb3) level=3 ;;',
+    '    -g|-ggdb|-gdwarf|-gdwarf-[0-9]) if [ $level = 0 ]; then level=2; fi ;;',
+    '    -gsplit-dwarf) split=1 ;;',
+    '    -flto|-flto=*) lto=1 ;;',
+    '    -fno-lto) lto= ;;',
+    '    -pedantic|-Wpedantic|-pedantic-errors) pedantic=1 ;;',
+    '    -std=*) std=${arg#-std=} ;;',
+    '    -Wunused-macros|-Werror=unused-macros) macros=1 ;;',
+    '    -Wno-unused-macros) macros= ;;',
+    '  esac',
+    'done',
+    `if [ -n "$compile" ] && [ -n "$lto" ]; then ${local('LTO (-flto)')}; fi`,
+    'if [ -n "$compile" ] && [ $level != 0 ]; then',
+    `  if [ $level = 3 ]; then ${local('macro debug info (-g3)')}; fi`,
+    `  if [ -n "$split" ]; then ${local('split debug info (-gsplit-dwarf)')}; fi`,
+    '  case $pedantic$std in 1|1gnu*) macros=1 ;; esac',
+    '  case ${ICECC_REMOTE_CPP-1} in \'\'|0) macros=1 ;; esac',
+    `  if [ -n "$macros" ]; then ${local('debug info with full preprocessing (-pedantic, -Wunused-macros or ICECC_REMOTE_CPP=0)')}; fi`,
+    'fi',
+    `exec ${quote(`${runDir}/lib/ld-linux-x86-64.so.2`)} --library-path ${quote(`${runDir}/lib`)} ${quote(`${runDir}/icecc`)} ${quote(original)} "$@"`,
     '',
   ].join('\n');
 }
@@ -202,13 +249,24 @@ export interface FallbackSummary {
   readonly localJobs: number;
   /** Distinct reasons, in order of first appearance. */
   readonly reasons: readonly string[];
+  /** Jobs the wrapper kept here because a helper's object would differ (driverWrapper). */
+  readonly keptJobs: number;
+  readonly keptReasons: readonly string[];
 }
 
 /** Reads icecc's client log (ICECC_DEBUG=warning): the jobs it compiled here instead, and why. */
 export function summarizeClientLog(text: string): FallbackSummary {
   const reasons: string[] = [];
+  const keptReasons: string[] = [];
   let localJobs = 0;
+  let keptJobs = 0;
   for (const line of text.split('\n')) {
+    if (line.startsWith(`${KEPT_LOCAL_MARK} `)) {
+      keptJobs++;
+      const reason = line.slice(KEPT_LOCAL_MARK.length + 1).trim();
+      if (!keptReasons.includes(reason)) keptReasons.push(reason);
+      continue;
+    }
     const message = line.replace(/^ICECC\[\d+\]\s+\S+\s+\S+:\s*/, '').trim();
     const reason = /^local build forced by remote exception: (.*)$/.exec(message)?.[1]
       ?? /^got exception (.*)$/.exec(message)?.[1]
@@ -217,15 +275,20 @@ export function summarizeClientLog(text: string): FallbackSummary {
     localJobs++;
     if (!reasons.includes(reason.trim())) reasons.push(reason.trim());
   }
-  return { localJobs, reasons };
+  return { localJobs, reasons, keptJobs, keptReasons };
+}
+
+function listed(reasons: readonly string[]): string {
+  const shown = reasons.slice(0, 3).map((reason) => `'${reason}'`).join(', ');
+  return reasons.length > 3 ? `${shown} and ${String(reasons.length - 3)} more` : shown;
 }
 
 /** The stderr lines for a summary; none when every job went to the cluster. */
 export function fallbackLines(summary: FallbackSummary): string[] {
-  if (summary.localJobs === 0) return [];
-  const shown = summary.reasons.slice(0, 3).map((reason) => `'${reason}'`).join(', ');
-  const more = summary.reasons.length > 3 ? ` and ${String(summary.reasons.length - 3)} more` : '';
-  return [`${String(summary.localJobs)} compile job(s) fell back to local accelerated compiles: ${shown}${more}`];
+  return [
+    ...(summary.localJobs === 0 ? [] : [`${String(summary.localJobs)} compile job(s) fell back to local accelerated compiles: ${listed(summary.reasons)}`]),
+    ...(summary.keptJobs === 0 ? [] : [`${String(summary.keptJobs)} compile job(s) compiled locally, accelerated, as a helper's object would differ: ${listed(summary.keptReasons)}`]),
+  ];
 }
 
 export interface SchedulerHelper {

@@ -97,6 +97,17 @@ describe('planToolchainEnv', () => {
     assert.throws(() => planToolchainEnv(fakeTree(TOOLS), 'aarch64-linux-gnu', '13'), /'\/usr\/bin\/aarch64-linux-gnu-gcc-13'/);
   });
 
+  it('its scripts need nothing the chroot lacks: no /dev, and sed by its path in the environment', () => {
+    const plan = planToolchainEnv(fakeTree(TOOLS), 'aarch64-linux-gnu', '14');
+    const scripts = plan.entries.filter((entry) => entry.kind === 'script');
+    assert.equal(scripts.length, 4);
+    for (const script of scripts) {
+      assert.doesNotMatch(script.text ?? '', /\/dev\//, script.path);
+      assert.doesNotMatch(script.text ?? '', /(^|[ |;(])sed /m, script.path);
+    }
+    assert.ok(plan.entries.some((entry) => entry.path === '/usr/bin/sed'));
+  });
+
   it('the environment\'s name comes from the tarball\'s hash', () => {
     assert.equal(envFileName('ab'.repeat(32)), `crossroot-${'ab'.repeat(16)}.tar.gz`);
   });

@@ -15,6 +15,7 @@
 // tarball's name is the hash of its content.
 import { resolveInRoot } from '../root/root-path.ts';
 import type { RootReadlink } from '../root/root-path.ts';
+import { DIRECTIVES_ONLY, FILLER_SWITCH, fillerShell } from './producer-order.ts';
 
 /** What the planner needs to know about one file of the tree. */
 export interface EnvTreeFacts {
@@ -35,19 +36,34 @@ export interface EnvEntry {
 }
 
 /**
- * The assembler the cross driver runs on a helper: the real one, after taking
- * ' -fdirectives-only' out of the DW_AT_producer string in the assembly. icecc
- * preprocesses with -fdirectives-only (the only way the helper's columns in
- * the debug info stay the source's) and the helper's cc1 gets it too, which
- * gcc records; the root's own compile never has it.
+ * A sed program that puts the producer string of an assembly on one line:
+ * gcc writes a string longer than 256 bytes as `.ascii` pieces ending with a
+ * `.string` piece; joined into one `.string`, it assembles to the same bytes.
+ */
+export const PRODUCER_JOIN = String.raw`/^\t\.ascii\t"GNU /{:a;/\n\t\.string\t[^\n]*$/!{N;ba};s/"\n\t\.ascii\t"//g;s/"\n\t\.string\t"//;s/^\t\.ascii\t/\t.string\t/}`;
+
+/**
+ * The sed program that gives the producer string in the assembly the text of
+ * the root's own compile: without ' -fdirectives-only', which icecc has the
+ * helper's cc1 use (see producer-order.ts), and without the switch the driver
+ * adds to keep the string's place in .debug_str.
+ */
+export const PRODUCER_SED = String.raw`${PRODUCER_JOIN};/^\t\.string\t"GNU /{s/ ${FILLER_SWITCH}[^ "]*\([ "]\)/\1/;s/${DIRECTIVES_ONLY}\([ "]\)/\1/}`;
+
+/**
+ * The assembler the cross driver runs on a helper: the real one, on the
+ * assembly after PRODUCER_SED, from the file gcc names last, or from stdin
+ * when there is none (-pipe: the arguments end with `-o FILE`).
  */
 export function assemblerScript(real: string): string {
   return [
     '#!/bin/sh',
     '# crossroot icecream environment: the assembler, with the producer string the root\'s own compile records.',
-    'for last do :; done',
+    'prev=; before=',
+    'for last do prev=$before; before=$last; done',
     'case $last in',
-    String.raw`  *.s) /usr/bin/sed -i '/^\t\.string\t"GNU /s/ -fdirectives-only\([ "]\)/\1/' "$last" || exit 1 ;;`,
+    `  *.s) /usr/bin/sed -i '${PRODUCER_SED}' "$last" || exit 1 ;;`,
+    `  *) if [ "$prev" = -o ]; then /usr/bin/sed '${PRODUCER_SED}' | ${real} "$@"; exit $?; fi ;;`,
     'esac',
     `exec ${real} "$@"`,
     '',
@@ -55,17 +71,35 @@ export function assemblerScript(real: string): string {
 }
 
 /**
- * What iceccd runs as /usr/bin/gcc and /usr/bin/g++: the cross driver, without
- * the `--param ggc-min-expand=N --param ggc-min-heapsize=N` iceccd adds to
- * every gcc job. Those tune only the compiler's garbage collector, but gcc
- * records them in DW_AT_producer, so with -g the object would differ from the
- * one the root's compiler makes.
+ * What iceccd runs as /usr/bin/gcc and /usr/bin/g++: the cross driver, so
+ * that the object equals the one the root's compiler makes:
+ *  - without the `--param ggc-min-expand=N --param ggc-min-heapsize=N`
+ *    iceccd adds to every gcc job: they tune only the garbage collector, but
+ *    gcc records them in DW_AT_producer;
+ *  - with debug info, with the switch after -fdirectives-only that keeps the
+ *    producer string's place in .debug_str (producer-order.ts); its
+ *    characters come from the producer string of the same compile of an empty
+ *    input;
+ *  - with -S (the assembly is the result), PRODUCER_SED applied to it.
  */
 export function driverScript(real: string): string {
   return [
     '#!/bin/sh',
-    '# crossroot icecream environment: the cross driver without iceccd\'s --param ggc-min-* (recorded in DW_AT_producer).',
-    'param=',
+    '# crossroot icecream environment: the cross driver, giving the object the root\'s own compiler gives (see crossroot\'s producer-order.ts).',
+    ...fillerShell(),
+    '# The producer string of the compile "$@" of an empty input (its assembly on stdout).',
+    'crossroot_producer() {',
+    '  out=',
+    '  for arg do',
+    '    shift',
+    '    if [ -n "$out" ]; then out=; set -- "$@" -; continue; fi',
+    '    case $arg in -o) out=1 ;; -c|-S) continue ;; esac',
+    '    set -- "$@" "$arg"',
+    '  done',
+    // The helper's chroot has no /dev: the empty input is an empty pipe, and sed drops gcc's messages.
+    String.raw`  : | ${real} "$@" -S 2>&1 | /usr/bin/sed -n '${PRODUCER_JOIN};/^\t\.string\t"GNU /{s/^\t\.string\t"\(.*\)"$/\1/p;q}'`,
+    '}',
+    'param=; debug=; directives=; assembly=; out=; output=',
     'for arg do',
     '  shift',
     '  if [ -n "$param" ]; then',
@@ -74,9 +108,35 @@ export function driverScript(real: string): string {
     '    set -- "$@" --param "$arg"',
     '    continue',
     '  fi',
-    '  if [ "$arg" = --param ]; then param=1; continue; fi',
+    '  if [ -n "$out" ]; then out=; output=$arg; fi',
+    '  case $arg in',
+    '    --param) param=1; continue ;;',
+    '    -o) out=1 ;;',
+    '    -S) assembly=1 ;;',
+    '    -g0) debug= ;;',
+    '    -g*) debug=1 ;;',
+    `    ${DIRECTIVES_ONLY.trim()}) directives=1 ;;`,
+    '  esac',
     '  set -- "$@" "$arg"',
     'done',
+    'if [ -n "$debug" ] && [ -n "$directives" ]; then',
+    '  producer=$(crossroot_producer "$@")',
+    '  case $producer in',
+    '    *\\*) ;;',
+    `    *'${DIRECTIVES_ONLY}'*)`,
+    `      if crossroot_filler "\${producer%%'${DIRECTIVES_ONLY}'*}"; then`,
+    '        for arg do',
+    '          shift',
+    '          set -- "$@" "$arg"',
+    `          if [ "$arg" = ${DIRECTIVES_ONLY.trim()} ]; then set -- "$@" "${FILLER_SWITCH}$filler"; fi`,
+    '        done',
+    '      fi ;;',
+    '  esac',
+    'fi',
+    'if [ -n "$assembly" ] && [ -n "$output" ]; then',
+    `  ${real} "$@" || exit $?`,
+    `  exec /usr/bin/sed -i '${PRODUCER_SED}' "$output"`,
+    'fi',
     `exec ${real} "$@"`,
     '',
   ].join('\n');
