@@ -10,7 +10,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   process.exit(1);
 });
 
-process.exitCode = await main(process.argv.slice(2), {
+// No top-level await: this module is also the entry of the CommonJS bundle (write-bundle.ts).
+void main(process.argv.slice(2), {
   stdout: (text) => { process.stdout.write(text); },
   stderr: (text) => { process.stderr.write(text); },
   stdoutIsTTY: process.stdout.isTTY === true,
@@ -19,4 +20,4 @@ process.exitCode = await main(process.argv.slice(2), {
   columns: process.stdout.isTTY === true && process.stdout.columns > 0 ? process.stdout.columns : undefined,
   env: process.env,
   cwd: process.cwd(),
-});
+}).then((status) => { process.exitCode = status; });
