@@ -9,7 +9,8 @@
 // scripts, package.json) keep doing so: each module's import.meta.url becomes
 // the URL of its own compiled file in dist/, which tsc wrote.
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -66,15 +67,34 @@ export async function writeBundle(srcDir: string, distDir: string): Promise<stri
 }
 
 /**
- * Runs the bundle once through the loader (a command that needs no root and
- * changes nothing: `run --help` compiles main, commander and run's options)
- * to write its code cache.
+ * Runs the bundle once through the loader to write its code cache, with a
+ * `run` that goes through all of the planning and starts nothing: the root
+ * is a copy of the host's /bin/sh (native: no emulator is asked anything),
+ * and the bundle runs from a copy without the native helper, so the run
+ * fails (exit 1) at the helper, which is looked for beside the planning
+ * (enterRoot: Promise.all), not before it. The cache then holds the
+ * functions of main, commander and the run's planning compiled, not only
+ * the top level.
  */
 export async function writeCodeCache(distDir: string): Promise<void> {
   const cache = join(distDir, 'cli', CODE_CACHE_NAME);
   rmSync(cache, { force: true });
-  const warm = await runProcess([process.execPath, join(distDir, 'cli', LOADER_NAME), 'run', '--help'], { env: { ...process.env, CROSSROOT_WRITE_CODE_CACHE: cache } });
-  if (warm.exitCode !== 0) throw new Error(`write the code cache: ${warm.stderr}`);
+  const work = mkdtempSync(join(tmpdir(), 'crossroot-warm-up-'));
+  try {
+    const root = join(work, 'root');
+    mkdirSync(join(root, 'bin'), { recursive: true });
+    copyFileSync(realpathSync('/bin/sh'), join(root, 'bin/sh'));
+    const cli = join(work, 'package/dist/cli');
+    mkdirSync(cli, { recursive: true });
+    for (const name of [LOADER_NAME, BUNDLE_NAME]) copyFileSync(join(distDir, 'cli', name), join(cli, name));
+    copyFileSync(join(distDir, '../package.json'), join(work, 'package/package.json'));
+    const warm = await runProcess([process.execPath, join(cli, LOADER_NAME), 'run', root, '--', '/bin/sh'], {
+      env: { ...process.env, CROSSROOT_WRITE_CODE_CACHE: cache },
+    });
+    if (warm.exitCode !== 1 || !existsSync(cache)) throw new Error(`write the code cache: exit ${String(warm.exitCode)}: ${warm.stderr}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 // `node dist/cli/write-bundle.js [SRC]`: from the checkout, into the dist/ this file is in.
