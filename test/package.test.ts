@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess } from '../src/runner/process/process.ts';
+import { makeTestRoot } from './support/package-roots.ts';
 
 test('the packed tarball installs globally and its crossroot bin runs', { timeout: 300_000 }, async () => {
   const work = mkdtempSync(join(tmpdir(), 'crossroot-pack-'));
@@ -37,6 +38,14 @@ test('the packed tarball installs globally and its crossroot bin runs', { timeou
     const inspect = await runProcess([join(prefix, 'bin', 'crossroot'), 'inspect', process.execPath, '--json']);
     assert.equal(inspect.exitCode, 0, inspect.stderr);
     assert.equal((JSON.parse(inspect.stdout) as [{ kind: string }])[0].kind, 'elf');
+    // The bundled CLI finds what lies beside its modules in dist/ (the native helper here).
+    const root = await makeTestRoot('amd64', work);
+    try {
+      const run = await runProcess([join(prefix, 'bin', 'crossroot'), 'run', root.dir, '--', 'sh', '-c', 'exit 7']);
+      assert.equal(run.exitCode, 7, run.stderr);
+    } finally {
+      root.remove();
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
