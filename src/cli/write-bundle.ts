@@ -9,11 +9,12 @@
 // scripts, package.json) keep doing so: each module's import.meta.url becomes
 // the URL of its own compiled file in dist/, which tsc wrote.
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { buildProbeElf } from '../core/probe/probe-elf.ts';
 import { runProcess } from '../runner/process/process.ts';
 
 export const BUNDLE_NAME = 'crossroot-bundle.cjs';
@@ -69,12 +70,13 @@ export async function writeBundle(srcDir: string, distDir: string): Promise<stri
 /**
  * Runs the bundle once through the loader to write its code cache, with a
  * `run` that goes through all of the planning and starts nothing: the root
- * is a copy of the host's /bin/sh (native: no emulator is asked anything),
- * and the bundle runs from a copy without the native helper, so the run
- * fails (exit 1) at the helper, which is looked for beside the planning
- * (enterRoot: Promise.all), not before it. The cache then holds the
- * functions of main, commander and the run's planning compiled, not only
- * the top level.
+ * holds one program, a probe ELF of a foreign architecture (aarch64, or
+ * x86_64 on an arm64 host: foreign roots are what crossroot is for, so the
+ * emulation's planning gets compiled too), and the bundle runs from a copy
+ * without the native helper, so the run fails (exit 1) at the helper, which
+ * is looked for beside the planning (enterRoot: Promise.all), not before it.
+ * The cache then holds the functions of main, commander and the run's
+ * planning compiled, not only the top level.
  */
 export async function writeCodeCache(distDir: string): Promise<void> {
   const cache = join(distDir, 'cli', CODE_CACHE_NAME);
@@ -83,7 +85,7 @@ export async function writeCodeCache(distDir: string): Promise<void> {
   try {
     const root = join(work, 'root');
     mkdirSync(join(root, 'bin'), { recursive: true });
-    copyFileSync(realpathSync('/bin/sh'), join(root, 'bin/sh'));
+    writeFileSync(join(root, 'bin/sh'), buildProbeElf(process.arch === 'arm64' ? 'x86_64' : 'aarch64', 0), { mode: 0o755 });
     const cli = join(work, 'package/dist/cli');
     mkdirSync(cli, { recursive: true });
     for (const name of [LOADER_NAME, BUNDLE_NAME]) copyFileSync(join(distDir, 'cli', name), join(cli, name));
