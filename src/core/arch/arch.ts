@@ -339,19 +339,23 @@ export interface Architecture {
   readonly aliases: readonly string[];
 }
 
-/** Decodes the `\xHH` escapes of a magic/mask string; other characters stand for themselves. */
+/** 0-15 for a hex digit's character code, -1 for anything else (NaN past the end included). */
+function hexValue(code: number): number {
+  const lower = code | 0x20;
+  return code >= 48 && code <= 57 ? code - 48 : lower >= 97 && lower <= 102 ? lower - 87 : -1;
+}
+
+/** Decodes the `\xHH` escapes of a magic/mask string (others stand for themselves); on every start: no regexes. */
 function decodeEscapes(text: string): Uint8Array {
-  const bytes: number[] = [];
-  for (let i = 0; i < text.length;) {
-    if (text.startsWith('\\x', i) && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 2, i + 4))) {
-      bytes.push(Number.parseInt(text.slice(i + 2, i + 4), 16));
-      i += 4;
-    } else {
-      bytes.push(text.charCodeAt(i) & 0xff);
-      i += 1;
-    }
+  const bytes = new Uint8Array(text.length);
+  let length = 0;
+  for (let i = 0; i < text.length; length += 1) {
+    const high = text.charCodeAt(i) === 0x5c && text.charCodeAt(i + 1) === 0x78 ? hexValue(text.charCodeAt(i + 2)) : -1;
+    const low = high < 0 ? -1 : hexValue(text.charCodeAt(i + 3));
+    bytes[length] = low >= 0 ? high * 16 + low : text.charCodeAt(i) & 0xff;
+    i += low >= 0 ? 4 : 1;
   }
-  return Uint8Array.from(bytes);
+  return bytes.slice(0, length);
 }
 
 export const ARCHITECTURES: readonly Architecture[] = ARCH_TABLE.map((row): Architecture => ({

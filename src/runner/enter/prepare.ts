@@ -2,7 +2,6 @@
 // waited for on first use), its architecture, the emulation, the user inside,
 // the binds, the environment, and the acceleration. No process of the run is
 // started and nothing is written.
-import { randomBytes } from 'node:crypto';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -119,10 +118,10 @@ async function prepareAcceleration(plan: EnterPlan, options: EnterOptions): Prom
     options.onEvent({ kind: 'note', message: `--accelerate: the root's ${plan.arch} programs run natively; nothing to accelerate` });
     return { plan, acceleration: null };
   }
-  // Loaded only with --accelerate: start-up time counts.
-  const [accelerate, steps, policy, mountSteps] = await Promise.all([
+  // Loaded only with --accelerate (node:crypto too, for the scratch directory's name): start-up time counts.
+  const [accelerate, steps, policy, mountSteps, { randomBytes }] = await Promise.all([
     import('../accelerate/accelerate.ts'), import('../../core/accelerate/accelerate-plan.ts'), import('../../core/accelerate/policy.ts'),
-    import('../../core/accelerate/mount-steps.ts'),
+    import('../../core/accelerate/mount-steps.ts'), import('node:crypto'),
   ]);
   let facts: AccelerationFacts;
   try {

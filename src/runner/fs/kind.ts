@@ -6,7 +6,9 @@ export type FileKind = 'file' | 'dir' | 'symlink' | 'other';
 /** The kind of the entry at `hostPath`, or null when there is none (or it cannot be looked at). */
 export function kindOf(hostPath: string): FileKind | null {
   try {
-    const stat = lstatSync(hostPath);
+    // A missing entry is a common answer (a run's plan asks for many): no exception for it.
+    const stat = lstatSync(hostPath, { throwIfNoEntry: false });
+    if (stat === undefined) return null;
     if (stat.isSymbolicLink()) return 'symlink';
     if (stat.isDirectory()) return 'dir';
     if (stat.isFile()) return 'file';

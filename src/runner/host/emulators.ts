@@ -91,7 +91,8 @@ export function archesOfEmulatorName(fileName: string): Architecture[] {
 
 function isExecutableFile(path: string): boolean {
   try {
-    if (!statSync(path).isFile()) return false;
+    // Most candidates do not exist: no exception for those (every `run` of a foreign root looks them up).
+    if (statSync(path, { throwIfNoEntry: false })?.isFile() !== true) return false;
     accessSync(path, constants.X_OK);
     return true;
   } catch {

@@ -47,8 +47,10 @@ export function nativeProbeProgram(arch: ArchName, status: number): Uint8Array |
 }
 
 /** uname -m family guess, for hosts without user namespaces or private binfmt_misc instances. */
-export function guessNativeArches(unameMachine: string = machine(), cpuinfo: string | null = readCpuinfo()): ArchName[] {
-  const has32BitArm = cpuinfo !== null && (/CPU architecture:\s*[1-7]\b/.test(cpuinfo) || /^Features\s*:.*\b(?:half|thumb|vfp)\b/m.test(cpuinfo));
+export function guessNativeArches(unameMachine: string = machine(), cpuinfo?: string | null): ArchName[] {
+  // Only an aarch64 kernel needs /proc/cpuinfo (whether its CPUs run 32-bit code): read then only (every run asks).
+  const info = unameMachine !== 'aarch64' ? null : cpuinfo === undefined ? readCpuinfo() : cpuinfo;
+  const has32BitArm = info !== null && (/CPU architecture:\s*[1-7]\b/.test(info) || /^Features\s*:.*\b(?:half|thumb|vfp)\b/m.test(info));
   const table: Readonly<Record<string, ArchName[]>> = {
     x86_64: ['x86_64', 'i386', 'i486'],
     i686: ['i386', 'i486'],
