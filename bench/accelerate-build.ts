@@ -8,25 +8,36 @@
 // Prints wall times, ratios, whether the accelerated .debs are byte-identical to
 // the emulated ones, and the CPU time still emulated from --profile.
 // Goals: accelerated (tests included) <= 1.2x the cross build, >= 10x faster than emulated.
-//   node --import tsx bench/accelerate-build.ts [PACKAGE=VERSION:DIR ...] [--cached-emulated]
+//   node --import tsx bench/accelerate-build.ts [NAME | PACKAGE=VERSION:DIR ...] [--cached-emulated]
 // Without packages: libogg (autotools + libtool, C), tinyxml2 (cmake, C++) and
-// libtry-tiny-perl (perl, MakeMaker). --cached-emulated reuses the emulated result the
+// libjson-perl (perl, MakeMaker; its tests load JSON::XS). Each has its own build roots (its build
+// dependencies); the cross build is nocheck with the nocheck build profile. --cached-emulated reuses the emulated result the
 // identity test cached (its time was measured then, under that load).
 import { loadavg } from 'node:os';
 import type { ProfileReport } from '../src/core/enter/profile.ts';
 import { buildPackage, emulatedBuild, ensureBuildRoot } from '../test/support/accelerate-build.ts';
 import type { BuildResult, SourcePackage } from '../test/support/accelerate-build.ts';
 
-const DEFAULTS: readonly SourcePackage[] = [
-  { name: 'libogg', version: '1.3.5-3', dir: 'libogg-1.3.5' },
-  { name: 'tinyxml2', version: '11.0.0+dfsg-1', dir: 'tinyxml2-11.0.0+dfsg' },
-  { name: 'libtry-tiny-perl', version: '0.32-1', dir: 'libtry-tiny-perl-0.32' },
+/** A package of the bench and the build dependencies of its two build roots (arm64; amd64 for the cross and native builds). */
+interface BenchPackage extends SourcePackage {
+  readonly arm64Deps: readonly string[];
+  readonly amd64Deps: readonly string[];
+}
+
+const CROSS = ['crossbuild-essential-arm64', 'libc6-dev:arm64'];
+const DEFAULTS: readonly BenchPackage[] = [
+  { name: 'libogg', version: '1.3.5-3', dir: 'libogg-1.3.5', arm64Deps: [], amd64Deps: CROSS },
+  { name: 'tinyxml2', version: '11.0.0+dfsg-1', dir: 'tinyxml2-11.0.0+dfsg', arm64Deps: ['cmake'], amd64Deps: [...CROSS, 'cmake', 'libstdc++6:arm64'] },
+  // perl with an XS module in its tests (JSON::XS): the twin perl loads the tools root's same-version native build.
+  { name: 'libjson-perl', version: '4.10000-1', dir: 'libjson-perl-4.10000', arm64Deps: ['libjson-xs-perl', 'libtest-pod-perl'], amd64Deps: ['libjson-xs-perl', 'libtest-pod-perl'] },
 ];
 
-function parsePackage(text: string): SourcePackage {
+function parsePackage(text: string): BenchPackage {
+  const known = DEFAULTS.find((pkg) => pkg.name === text);
+  if (known !== undefined) return known;
   const match = /^([a-z0-9.+-]+)=([^:]+):(.+)$/.exec(text);
-  if (match === null) throw new Error(`bench: '${text}' is not PACKAGE=VERSION:DIR`);
-  return { name: match[1] ?? '', version: match[2] ?? '', dir: match[3] ?? '' };
+  if (match === null) throw new Error(`bench: '${text}' is not a default package name or PACKAGE=VERSION:DIR`);
+  return { name: match[1] ?? '', version: match[2] ?? '', dir: match[3] ?? '', arm64Deps: ['cmake'], amd64Deps: [...CROSS, 'cmake'] };
 }
 
 const args = process.argv.slice(2);
@@ -45,10 +56,10 @@ function emulatedShare(result: BuildResult): string {
 }
 
 process.stdout.write(`load average before: ${load()}\n`);
-const arm64 = await ensureBuildRoot('arm64', ['cmake']);
-const amd64 = await ensureBuildRoot('amd64', ['crossbuild-essential-arm64', 'cmake', 'libc6-dev:arm64']);
 let failed = false;
 for (const pkg of packages.length === 0 ? DEFAULTS : packages) {
+  const arm64 = await ensureBuildRoot('arm64', pkg.arm64Deps);
+  const amd64 = await ensureBuildRoot('amd64', pkg.amd64Deps);
   const line = (label: string, result: BuildResult | null, note = ''): void => {
     process.stdout.write(`${pkg.name} ${pkg.version} ${label.padEnd(22)} ${result === null ? '      -' : result.seconds.toFixed(0).padStart(7)} s ${note}\n`);
   };

@@ -113,7 +113,9 @@ export async function buildPackage(root: string, pkg: SourcePackage, flags: read
     for (const file of readdirSync(sources).filter((name) => name !== '.complete')) cpSync(join(sources, file), join(work, file));
     const profile = join(work, 'profile.json');
     const dsc = readdirSync(work).find((name) => name.endsWith('.dsc')) ?? '';
-    const script = `dpkg-source -x ${dsc} ${pkg.dir} >/dev/null && cd ${pkg.dir} && dpkg-buildpackage${options.hostArch === undefined ? '' : ` -a ${options.hostArch}`} -b -uc -us > ../build.log 2>&1`;
+    // A cross build is what Debian's are: the cross profile, and nocheck as a build profile too (its test dependencies unneeded).
+    const cross = options.hostArch === undefined ? '' : ` -a ${options.hostArch} -P${(options.buildOptions ?? '').includes('nocheck') ? 'cross,nocheck' : 'cross'}`;
+    const script = `dpkg-source -x ${dsc} ${pkg.dir} >/dev/null && cd ${pkg.dir} && dpkg-buildpackage${cross} -b -uc -us > ../build.log 2>&1`;
     const started = Date.now();
     const run = await crossroot(['run', root, ...flags, '--profile-json', profile, '--bind', `${work}:/build`, '--workdir', '/build',
       '--env', `DEB_BUILD_OPTIONS=${options.buildOptions ?? ''}`, '--', 'sh', '-c', script], options.env);
