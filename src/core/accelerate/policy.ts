@@ -36,6 +36,10 @@ export const TWIN_PACKAGES = [
   { package: 'debianutils', why: 'run-parts, which, tempfile' },
   { package: 'file', why: 'dh_strip, dh_shlibdeps and libtool ask it about every file (magic data is the same file)' },
   {
+    package: 'cmake',
+    why: 'the build driver of cmake packages (cmake, ctest, cpack): CMAKE_HOST_SYSTEM_PROCESSOR is what `uname -m` prints, and uname stays emulated; the platform files are cmake-data\'s, the same file for every architecture',
+  },
+  {
     package: 'dpkg', why: 'dpkg-deb packs every .deb of a build (tar and xz inside it)', only: ['/usr/bin/dpkg-deb'],
     othersWhy: 'dpkg and dpkg-query judge packages against the architecture compiled into libdpkg (dpkg --print-architecture)',
   },
@@ -58,7 +62,6 @@ export const EMULATED_PACKAGES = [
   { package: 'dpkg-dev', why: 'dpkg-architecture asks dpkg for the build and host architectures' },
   { package: 'pkgconf', why: 'pkg-config\'s search path (/usr/lib/<multiarch>/pkgconfig) is compiled in' },
   { package: 'pkgconf-bin', why: 'pkg-config\'s search path is compiled in' },
-  { package: 'cmake', why: 'calls uname() itself for CMAKE_HOST_SYSTEM_PROCESSOR' },
   { package: 'python3-minimal', why: 'platform.machine() and sysconfig report the machine' },
   { package: 'gcc', why: 'the drivers report -dumpmachine and pick the target\'s specs (cc1/as/ld behind them are the cross tools)' },
 ] as const;

@@ -202,12 +202,13 @@ describe('planAcceleration with twins', () => {
 });
 
 describe('policy', () => {
-  it('names a reason for every entry; the compilers, dpkg, pkg-config, cmake and python stay emulated', () => {
+  it('names a reason for every entry; the compilers, dpkg, pkg-config and python stay emulated', () => {
     for (const entry of [...TWIN_PACKAGES, ...TRIPLET_ALLOWED]) assert.ok(entry.why.length > 10, JSON.stringify(entry));
-    for (const name of ['dpkg-dev', 'pkgconf', 'cmake', 'python3.13', 'python3.13-minimal', 'gcc-14', 'g++-14', 'cpp-14']) {
+    for (const name of ['dpkg-dev', 'pkgconf', 'python3.13', 'python3.13-minimal', 'gcc-14', 'g++-14', 'cpp-14']) {
       assert.notEqual(emulatedPackageReason(name), null, name);
     }
     assert.equal(emulatedPackageReason('sed'), null);
+    assert.equal(emulatedPackageReason('cmake'), null, 'cmake asks the (emulated) uname program for the processor');
     assert.notEqual(emulatedProgramReason('/usr/bin/dpkg', 'dpkg'), null, 'of dpkg, only dpkg-deb is twinned');
     assert.notEqual(emulatedProgramReason('/usr/bin/dpkg-query', 'dpkg'), null);
     assert.equal(emulatedProgramReason('/usr/bin/dpkg-deb', 'dpkg'), null);
