@@ -2,7 +2,7 @@
 // would install it: a prefix of its own, the bin on that prefix's PATH.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess } from '../src/runner/process/process.ts';
@@ -38,6 +38,9 @@ test('the packed tarball installs globally and its crossroot bin runs', { timeou
     const inspect = await runProcess([join(prefix, 'bin', 'crossroot'), 'inspect', process.execPath, '--json']);
     assert.equal(inspect.exitCode, 0, inspect.stderr);
     assert.equal((JSON.parse(inspect.stdout) as [{ kind: string }])[0].kind, 'elf');
+    // The bundle runs as a script (vm.Script with V8's code cache), where import() has no loader: none may be left in it.
+    const bundled = readFileSync(join(prefix, 'lib', 'node_modules', 'crossroot', 'dist', 'cli', 'crossroot-bundle.cjs'), 'utf8');
+    assert.deepEqual(bundled.match(/\bimport\(/g) ?? [], [], 'no dynamic import in the bundle');
     // The bundled CLI finds what lies beside its modules in dist/ (the native helper here).
     const root = await makeTestRoot('amd64', work);
     try {

@@ -48,6 +48,8 @@ export async function writeBundle(srcDir: string, distDir: string): Promise<stri
     platform: 'node',
     format: 'cjs',
     target: 'node20',
+    // import() of a builtin (node:crypto, loaded lazily) becomes require(): a script run from V8's code cache has no dynamic import.
+    supported: { 'dynamic-import': false },
     write: false,
     outfile: out,
     // Whitespace and syntax only: stack traces keep the functions' names.
