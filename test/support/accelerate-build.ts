@@ -24,7 +24,8 @@ const TSX = import.meta.resolve('tsx');
 export const BUILD_CACHE = join(TEST_CROSSROOT_HOME, 'accelerate');
 
 export function crossroot(args: readonly string[], env: Record<string, string> = {}): Promise<RunResult> {
-  return runProcess([process.execPath, '--import', TSX, BIN, ...args], { timeoutMs: 3 * 60 * 60 * 1000, env: { ...process.env, ...env } });
+  // CROSSROOT_DEBUG: a crossroot failure in a long build brings its stack along (the builds are too long to rerun for it).
+  return runProcess([process.execPath, '--import', TSX, BIN, ...args], { timeoutMs: 3 * 60 * 60 * 1000, env: { CROSSROOT_DEBUG: '1', ...process.env, ...env } });
 }
 
 function must(run: RunResult, what: string): RunResult {
