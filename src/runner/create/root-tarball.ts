@@ -3,7 +3,8 @@
 // tree; node-tar resolves every entry under the destination): the part that
 // `create --from-tar` (tar-import.ts) and `create --from-image`'s layers
 // (runner/image/import.ts) share.
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { readFileHead } from '../fs/file-head.ts';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
@@ -14,13 +15,7 @@ import { isRoot } from './build-namespace.ts';
 type Compression = 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'none';
 
 function sniffCompression(file: string): Compression {
-  const head = new Uint8Array(6);
-  const fd = openSync(file, 'r');
-  try {
-    readSync(fd, head, 0, 6, 0);
-  } finally {
-    closeSync(fd);
-  }
+  const head = readFileHead(file, 6);
   const starts = (...bytes: number[]): boolean => bytes.every((byte, i) => head[i] === byte);
   if (starts(0x1f, 0x8b)) return 'gzip';
   if (starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00)) return 'xz';

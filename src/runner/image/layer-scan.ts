@@ -2,7 +2,8 @@
 // uncompressed tar (its diffID, checked before anything is written), the
 // whiteouts to apply before the layer, the xattrs to apply after it (node-tar
 // drops SCHILY.xattr.* records), and the entries that would escape the root.
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { readFileHead } from '../fs/file-head.ts';
 import { createHash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
@@ -51,13 +52,7 @@ const MAX_META = 1 << 20;
 export type LayerCompression = 'gzip' | 'none';
 
 export function layerCompression(file: string): LayerCompression {
-  const head = new Uint8Array(4);
-  const fd = openSync(file, 'r');
-  try {
-    readSync(fd, head, 0, 4, 0);
-  } finally {
-    closeSync(fd);
-  }
+  const head = readFileHead(file, 4);
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) {
     throw new CrossrootError('IMAGE_INVALID', `read layer '${file}': zstd-compressed layers are not supported`, { hint: "convert the image first: skopeo copy --dest-compress-format gzip ..." });
