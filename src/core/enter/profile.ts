@@ -18,11 +18,11 @@
 // shared out over those records. Without records it shows as 'unsampled'
 // (the command's cumulative children time minus what was sampled).
 
-import type { ExitRecord } from './process-accounting.ts';
 import { bytesSource } from '../bytes/byte-reader.ts';
 import { looksLikeElf, readHeader } from '../elf/header.ts';
 import { parseShebang } from '../exec/shebang.ts';
 import type { NativeMachine } from '../exec/world.ts';
+import type { ExitRecord } from './process-accounting.ts';
 import { estimatedCpuTicks } from './process-accounting.ts';
 
 /** USER_HZ: the unit of /proc/PID/stat times; 100 on every Linux architecture crossroot runs on. */
@@ -58,7 +58,6 @@ export function parseProcStat(text: string): ProcStat | null {
 }
 
 export type RunMode = 'emulated' | 'native';
-
 
 /** The program a process runs and how, from its exe link (as stage 2 sees it) and cmdline (NUL-separated). */
 export function programOf(exe: string | null, cmdline: string, rootDir: string, comm: string): { program: string; mode: RunMode } {
@@ -160,6 +159,8 @@ export class ProfileRecorder {
   /** "nsPid:start second" -> the key of the process's entry in `live`. */
   private readonly byNsPid = new Map<string, string>();
   private readonly unseen: Unseen[] = [];
+  /** Task name -> "mode\0program" -> how many sampled segments ran it (kept as segments start, read per record). */
+  private readonly byComm = new Map<string, Map<string, { seen: ProgramSeen; count: number }>>();
   /** Exit records counted; null when the run has none (no accounting). */
   private records: number | null;
 
@@ -184,6 +185,7 @@ export class ProfileRecorder {
     // A process seen for the first time had no earlier program in the run that we know of: all its time is this one's.
     const base = segment === undefined ? 0 : segment.lastTicks;
     this.live.set(key, { program: seen.program, mode: seen.mode, comm: stat.comm, baseTicks: base, lastTicks: stat.cpuTicks });
+    this.countComm(stat.comm, { program: seen.program, mode: seen.mode });
   }
 
   /** Exit records of the run's processes (those of processes outside the run, ppid 0, are left out). */
@@ -239,17 +241,20 @@ export class ProfileRecorder {
     };
   }
 
+  private countComm(comm: string, seen: ProgramSeen): void {
+    const programs = this.byComm.get(comm) ?? new Map<string, { seen: ProgramSeen; count: number }>();
+    const key = `${seen.mode}\0${seen.program}`;
+    const entry = programs.get(key) ?? { seen, count: 0 };
+    entry.count += 1;
+    programs.set(key, entry);
+    this.byComm.set(comm, programs);
+  }
+
   /** The program most sampled processes with this task name ran, or null when none was sampled. */
   private sampledAs(comm: string): ProgramSeen | null {
-    const counts = new Map<string, { seen: ProgramSeen; count: number }>();
-    for (const segment of [...this.live.values(), ...this.done]) {
-      if (segment.comm !== comm) continue;
-      const key = `${segment.mode}\0${segment.program}`;
-      const entry = counts.get(key) ?? { seen: { program: segment.program, mode: segment.mode }, count: 0 };
-      entry.count += 1;
-      counts.set(key, entry);
-    }
-    return [...counts.values()].sort((a, b) => b.count - a.count)[0]?.seen ?? null;
+    let best: { seen: ProgramSeen; count: number } | null = null;
+    for (const entry of this.byComm.get(comm)?.values() ?? []) if (best === null || entry.count > best.count) best = entry;
+    return best?.seen ?? null;
   }
 
   private startSecond(startTicks: number): number {

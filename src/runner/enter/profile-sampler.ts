@@ -9,13 +9,13 @@
 // at every sample, while the run still lives, so that a name no sample saw
 // can be looked up in the run's own view of the root (/proc/PID/root, with
 // the run's binds, such as the accelerated twins).
-import { closeSync, fstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync } from 'node:fs';
-import { constants } from 'node:fs';
+import { closeSync, readFileSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { endianness } from 'node:os';
 import type { ProfileReport, ProgramSeen } from '../../core/enter/profile.ts';
 import { PROFILE_INTERVAL_MS, ProfileRecorder, innermostPid, parseProcStat, programOf, verdictOfHead } from '../../core/enter/profile.ts';
 import { parseExitRecords } from '../../core/enter/process-accounting.ts';
 import type { NativeMachine } from '../../core/exec/world.ts';
+import { readRegularFileHead } from '../fs/file-head.ts';
 import { resolveHostPathInRoot } from '../fs/root-fs.ts';
 import { nativeMachines } from '../host/native.ts';
 
@@ -92,31 +92,12 @@ export class ProfileSampler {
   private modeOf(path: string, hops: number): ProgramSeen | null {
     // PID 1 is not chrooted: its root is the host's / in the run's mount namespace, where the root's binds are.
     const runRoot = `/proc/${String(this.initPid)}/root${this.rootDir}`;
-    const head = readHead(resolveHostPathInRoot(runRoot, path).hostPath);
+    const head = readRegularFileHead(resolveHostPathInRoot(runRoot, path).hostPath, 256);
     const verdict = head === null ? null : verdictOfHead(head, this.native);
     if (verdict === null) return null;
     if ('mode' in verdict) return { program: path, mode: verdict.mode };
     const interpreter = hops > 0 ? this.modeOf(verdict.interpreter, hops - 1) : null;
     return interpreter === null ? null : { program: path, mode: interpreter.mode };
-  }
-}
-
-/** The first 256 bytes of a regular file (never blocks on a FIFO), or null. */
-function readHead(hostPath: string): Uint8Array | null {
-  let fd: number;
-  try {
-    fd = openSync(hostPath, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
-  } catch {
-    return null;
-  }
-  try {
-    if (!fstatSync(fd).isFile()) return null;
-    const head = new Uint8Array(256);
-    return head.subarray(0, readSync(fd, head, 0, head.length, 0));
-  } catch {
-    return null; // a directory (EISDIR) or worse
-  } finally {
-    closeSync(fd);
   }
 }
 
