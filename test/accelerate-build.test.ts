@@ -11,7 +11,7 @@
 // warm ~2 minutes. Needs root, network on first use.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { ProfileReport } from '../src/core/enter/profile.ts';
@@ -63,6 +63,29 @@ describe('twins: run --accelerate runs the root\'s same-version programs nativel
     assert.match(listing.stdout, /^ {2}dpkg \S+: 1 native\n {4}native: dpkg-deb\n {4}emulated: dpkg .*: policy: dpkg and dpkg-query judge packages against the architecture compiled into libdpkg/m);
     assert.match(listing.stdout, /^ {4}native: .*\bperl\b/m);
     assert.match(listing.stdout, /^ {4}native: .*\bmake\b/m);
+  });
+
+  it('msgfmt: its guarded twin writes the .mo the root\'s own writes, and the root\'s own runs for --java', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'crossroot-msgfmt-'));
+    chmodSync(work, 0o1777);
+    try {
+      writeFileSync(join(work, 'de.po'), [
+        'msgid ""', 'msgstr ""', '"Content-Type: text/plain; charset=UTF-8\\n"', '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"', '',
+        'msgid "hello"', 'msgstr "hallo"', '', 'msgid "one file"', 'msgid_plural "%d files"', 'msgstr[0] "eine Datei"', 'msgstr[1] "%d Dateien"', '',
+      ].join('\n'));
+      // A missing input makes msgfmt name itself: the wrapper's choice shows.
+      const script = 'msgfmt -c -o /tmp/twin.mo /tmp/de.po && msgfmt --java -r R -l de -d /tmp /tmp/missing.po; msgfmt -o /tmp/x.mo /tmp/missing.po; true';
+      const accelerated = await crossroot(['run', root, '--accelerate', '--bind', `${work}:/tmp`, '--', 'sh', '-c', script]);
+      assert.equal(accelerated.exitCode, 0, accelerated.stderr);
+      assert.match(accelerated.stderr, /msgfmt\.emulated: .*missing\.po/);
+      assert.match(accelerated.stderr, /msgfmt\.native: .*missing\.po/);
+      const emulated = await crossroot(['run', root, '--accelerate', '--bind', `${work}:/tmp`, '--', 'msgfmt', '-c', '-o', '/tmp/root.mo', '/tmp/de.po'],
+        { CROSSROOT_ACCELERATE_EMULATE: 'gettext' });
+      assert.equal(emulated.exitCode, 0, emulated.stderr);
+      assert.deepEqual(readFileSync(join(work, 'twin.mo')), readFileSync(join(work, 'root.mo')));
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it('libogg: the .deb files of the emulated and the accelerated dpkg-buildpackage -b are byte-identical, tests passing in both', async () => {

@@ -1,5 +1,5 @@
 // `crossroot create DIR --arch ARCH [--suite S] [--variant V] [--include PKG,...] [--mirror URL]
-//  [--from-tar FILE | --from-image FILE] [--force] [--json]`: a Debian root of another architecture.
+//  [--from-tar FILE | --from-image FILE] [--force] [--fresh] [--no-twins] [--json]`: a Debian root of another architecture.
 import { resolve } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
@@ -11,6 +11,7 @@ import { info, warn } from '../render/errors.ts';
 import { writeJson } from '../render/json.ts';
 import { progressReporter } from '../render/progress.ts';
 import { cacheRoot, createRoot } from '../../runner/create/create.ts';
+import { crossrootHome } from '../../runner/accelerate/accelerate.ts';
 import type { CreateResult } from '../../runner/create/create.ts';
 import { BOOTSTRAP_TOOLS, DEFAULT_SUITE, DEFAULT_VARIANT, parseIncludes } from '../../core/create/create-plan.ts';
 import type { BootstrapTool } from '../../core/create/create-plan.ts';
@@ -26,6 +27,7 @@ interface CreateCliOptions extends ArchOptions, ProgressOptions {
   readonly force?: boolean;
   readonly tool?: BootstrapTool;
   readonly fresh?: boolean;
+  readonly twins?: boolean;
   readonly json?: boolean;
 }
 
@@ -37,7 +39,9 @@ export function renderCreateResult(result: CreateResult): string {
     : result.cache.hit
     ? `; all ${result.cache.packages} packages came from the cache`
     : `; ${result.cache.downloaded} packages downloaded`;
-  return `created ${result.debianArch} ${result.suite} root (${result.variant}) at ${result.dir} with ${result.tool} in ${result.seconds.toFixed(1)} s${cache}\n`;
+  const twins = result.twins !== undefined && result.twins.substituted > 0
+    ? `; ${result.twins.substituted} programs ran natively after the essential phase (twins from ${result.twins.toolsRoot ?? ''})` : '';
+  return `created ${result.debianArch} ${result.suite} root (${result.variant}) at ${result.dir} with ${result.tool} in ${result.seconds.toFixed(1)} s${cache}${twins}\n`;
 }
 
 export function registerCreate(program: Command, context: CliContext): void {
@@ -54,9 +58,10 @@ export function registerCreate(program: Command, context: CliContext): void {
     .option('--from-image <file>', 'import an OCI image (layout directory or tar) or a docker archive; an index needs --arch')
     .option('--force', 'replace an existing crossroot root at DIR')
     .option('--fresh', 'bootstrap even if an identical earlier root could be copied (the package cache is still used)')
+    .option('--no-twins', "run every program of the bootstrap emulated, even when a tools root of the suite has same-version native twins")
     .addOption(new Option('--tool <tool>', 'bootstrap tool (default: mmdebstrap)').choices(BOOTSTRAP_TOOLS));
   addProgressOptions(command);
-  addJsonOption(command, 'print one JSON object: dir, arch, debianArch, suite, variant, tool, seconds, cache');
+  addJsonOption(command, 'print one JSON object: dir, arch, debianArch, suite, variant, tool, seconds, cache, twins');
   addHelpSections(command, {
     examples: [
       'crossroot create ./arm64-root --arch arm64',
@@ -97,6 +102,9 @@ export function registerCreate(program: Command, context: CliContext): void {
         force: options.force,
         tool: options.tool,
         fresh: options.fresh,
+        twins: options.twins !== false,
+        home: crossrootHome(io.env),
+        env: io.env,
         cacheRoot: cacheRoot(io.env),
         onProgress: progress.update,
       });

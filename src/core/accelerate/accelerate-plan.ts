@@ -352,7 +352,7 @@ function judge(root: TreeFacts, candidate: ToolsCandidate, pair: Pairing): ToolR
   return { ...base, status: verdict.match ? 'substituted' : 'emulated', reason: verdict.reason, rootPackage, nativePackage };
 }
 
-class ShadowBuilder {
+class ShadowBuilder implements EntrySink {
   private readonly shadows = new Map<string, { keep: KeptEntry[]; add: AddedEntry[] }>();
   constructor(private readonly root: TreeFacts) {}
 
@@ -465,11 +465,17 @@ function refuse(input: AcceleratePlanInput, triplet: string | null, majors: read
   };
 }
 
+/** Where a planner puts the entries it adds to the root's directories: a run's shadows, or create's own temporary entries. */
+export interface EntrySink {
+  /** Adds `entry` to the root's directory `dir` (root-relative, resolved). */
+  add(dir: string, entry: AddedEntry): void;
+}
+
 /**
  * Plans the native runtime's placement in the root: the loader link and the
  * library directory. Returns the reason when a path collides with the root's.
  */
-function planRuntime(root: TreeFacts, native: TreeFacts, shadows: ShadowBuilder, binds: AccelerateMount[]): string | null {
+export function planRuntime(root: TreeFacts, native: TreeFacts, shadows: EntrySink, binds: AccelerateMount[]): string | null {
   const nativeLibDir = resolveSafely(native, `/usr/lib/${NATIVE_RUNTIME.multiarch}`);
   if (nativeLibDir === null || native.kind(nativeLibDir) !== 'dir') {
     return `the native tools have no '/usr/lib/${NATIVE_RUNTIME.multiarch}'`;

@@ -80,6 +80,28 @@ export const TRIPLET_ALLOWED = [
   { program: '/usr/bin/dpkg-deb', why: 'embeds libdpkg\'s native architecture (amd64) and its --version text; building and unpacking an archive name its architecture from the control file, never the native one' },
 ] as const;
 
+/** The directory of crossroot's helpers inside a run (in the /usr/lib shadow): the perl guard, the guarded twins' wrappers. */
+export const HELPERS_DIR = '/usr/lib/crossroot-accelerate';
+
+/**
+ * Twins that embed a host marker which only some options read: a wrapper
+ * over the root's program runs the root's own (emulated) when an argument
+ * matches one of `emulatedFor` (sh case patterns; bundled short options
+ * included, so a false match only costs speed), and the twin otherwise.
+ */
+export const GUARDED_TWINS = [
+  {
+    program: '/usr/bin/msgfmt',
+    emulatedFor: ['--j*', '--cs*', '-j*', '-[!-]*j*'],
+    why: "names /usr/lib/x86_64-linux-gnu(/gettext) only for its Java and C# outputs (--java, --csharp, --csharp-resources), where it finds gettext's helpers; .mo output never reads it",
+  },
+  {
+    program: '/usr/bin/msgunfmt',
+    emulatedFor: ['--j*', '--cs*', '-j*', '-[!-]*j*'],
+    why: "names /usr/lib/x86_64-linux-gnu(/gettext) only for reading Java and C# catalogs (--java, --csharp, --csharp-resources); .mo input never reads it",
+  },
+] as const;
+
 /**
  * Native perl's own Config says x86_64 ($Config{archname}
  * x86_64-linux-gnu-thread-multi, vendorarch /usr/lib/x86_64-linux-gnu/perl5):
@@ -94,7 +116,7 @@ export const TRIPLET_ALLOWED = [
  */
 export const PERL_GUARD = {
   /** Where the guard lives inside the run (a directory in the /usr/lib shadow). */
-  dir: '/usr/lib/crossroot-accelerate',
+  dir: HELPERS_DIR,
   why: 'native perl answers Config with the root\'s Config',
 } as const;
 
@@ -139,6 +161,11 @@ export function emulatedPackageReason(pkg: string): string | null {
   if (/^python3\.\d+(?:-minimal)?$/.test(pkg)) return 'platform.machine() and sysconfig report the machine';
   if (/^(?:gcc|g\+\+|cpp)-\d+$/.test(pkg)) return 'the drivers report -dumpmachine and pick the target\'s specs (cc1/as/ld behind them are the cross tools)';
   return EMULATED_PACKAGES.find((entry) => entry.package === pkg)?.why ?? null;
+}
+
+/** The guard of a twin that embeds a host marker only some options read, or null. */
+export function guardedTwin(program: string): (typeof GUARDED_TWINS)[number] | null {
+  return GUARDED_TWINS.find((entry) => entry.program === program) ?? null;
 }
 
 export function tripletAllowedReason(program: string): string | null {

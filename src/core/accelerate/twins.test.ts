@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { perlConfigGuard, planTwins, sameSourceVersion, scanNativeElf, twinGroups, wantedToolsPackages, withoutBinNmu } from './twins.ts';
 import type { NativeScan, PackageFiles, TwinInput } from './twins.ts';
 import { HOST_MARKERS, TRIPLET_ALLOWED, TWIN_PACKAGES, emulatedPackageReason, emulatedProgramReason, parseKeepEmulated, tripletAllowedReason } from './policy.ts';
-import type { EntryKind, TreeFacts } from './accelerate-plan.ts';
 import { emulatedToolLines, planAcceleration } from './accelerate-plan.ts';
 import { bytesSource } from '../bytes/byte-reader.ts';
+import { tree } from './tree.test-fixture.ts';
 
 /** A minimal little-endian ELF64 file with a section table: null, .shstrtab, .rodata. */
 function elfWithRodata(machine: number, rodata: string): Uint8Array {
@@ -38,22 +38,6 @@ function elfWithRodata(machine: number, rodata: string): Uint8Array {
   section(1, 1, 3, namesAt, names.length);
   section(2, 11, 1, dataAt, data.length);
   return bytes;
-}
-
-/** A tree of files and links (every parent a directory). */
-function tree(hostDir: string, entries: Record<string, string>): TreeFacts {
-  const kinds = new Map<string, EntryKind>([['/', 'dir']]);
-  const links = new Map<string, string>();
-  for (const [path, value] of Object.entries(entries)) {
-    const parts = path.split('/').filter(Boolean);
-    for (let i = 1; i < parts.length; i++) kinds.set(`/${parts.slice(0, i).join('/')}`, 'dir');
-    if (value.startsWith('->')) { kinds.set(path, 'symlink'); links.set(path, value.slice(2)); } else kinds.set(path, 'file');
-  }
-  return {
-    hostDir, readlink: (path) => links.get(path) ?? null, kind: (path) => kinds.get(path) ?? null,
-    list: (dir) => [...kinds.keys()].filter((p) => p !== '/' && p.slice(0, p.lastIndexOf('/') || 1) === dir).map((p) => p.slice(p.lastIndexOf('/') + 1)).sort(),
-    owner: () => null,
-  };
 }
 
 const pkg = (name: string, version: string, architecture: string, files: string[]): [string, PackageFiles] =>
@@ -215,6 +199,26 @@ describe('policy', () => {
     assert.notEqual(tripletAllowedReason('/usr/bin/perl5.40.1'), null);
     assert.equal(tripletAllowedReason('/usr/bin/msgfmt'), null);
     assert.deepEqual([...HOST_MARKERS], ['x86_64-linux-gnu', 'x86_64-pc-linux-gnu', 'amd64']);
+  });
+
+  it('a guarded twin (msgfmt names the host for --java/--csharp only) is a wrapper: native, or the root\'s own for those options', () => {
+    const files = { '/usr/bin/msgfmt': 'x' };
+    const plan = planTwins({
+      root: tree('/roots/arm64', files), tools: tree('/tools', files),
+      rootPackages: new Map([pkg('gettext', '0.23.1-2', 'arm64', ['/usr/bin/msgfmt'])]),
+      toolsPackages: new Map([pkg('gettext', '0.23.1-2', 'amd64', ['/usr/bin/msgfmt'])]),
+      multiarch: 'aarch64-linux-gnu', debianArch: 'arm64',
+      scanNative: () => ({ markers: ['x86_64-linux-gnu'] }), isRootElf: () => true,
+    });
+    assert.equal(plan.twins[0]?.status, 'substituted');
+    assert.match(plan.twins[0]?.reason ?? '', /the root's own runs for '--j\*'/);
+    assert.deepEqual(plan.binds, [{ kind: 'bind', source: '/usr/lib/crossroot-accelerate/msgfmt', target: '/usr/bin/msgfmt', why: 'twin /usr/bin/msgfmt (gettext 0.23.1-2), guarded', sourceInRoot: true }]);
+    assert.deepEqual(plan.usrLibEntries.map((entry) => `${entry.kind} ${entry.path}${entry.kind === 'file' ? ` ${entry.from}:${entry.source}` : ''}`), [
+      'dir crossroot-accelerate', 'file crossroot-accelerate/msgfmt.native host:/tools/usr/bin/msgfmt',
+      'file crossroot-accelerate/msgfmt.emulated root:/usr/bin/msgfmt', 'script crossroot-accelerate/msgfmt',
+    ]);
+    const script = plan.usrLibEntries.find((entry) => entry.kind === 'script');
+    assert.match(script?.kind === 'script' ? script.text : '', /--j\*\|--cs\*\|-j\*\|-\[!-\]\*j\*\) exec '\/usr\/lib\/crossroot-accelerate\/msgfmt\.emulated' "\$@"/);
   });
 
   it('the perl guard loads the root\'s Config and serves Config_heavy.pl and Config_git.pl from the root', () => {

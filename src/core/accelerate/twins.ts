@@ -22,7 +22,8 @@ import { EM } from '../elf/machines.ts';
 import { findSection } from '../elf/sections.ts';
 import { resolveInRoot } from '../root/root-path.ts';
 import {
-  PERL_GUARD, PRELOAD_LIBRARIES, TWIN_DIRS, TWIN_PACKAGES, emulatedPackageReason, emulatedProgramReason, hostMarkersIn, sameAbiAsNative, tripletAllowedReason,
+  HELPERS_DIR, PRELOAD_LIBRARIES, TWIN_DIRS, TWIN_PACKAGES, emulatedPackageReason, emulatedProgramReason, guardedTwin, hostMarkersIn, sameAbiAsNative,
+  tripletAllowedReason,
 } from './policy.ts';
 
 /** One installed package of a tree, with the files dpkg recorded for it. */
@@ -96,6 +97,8 @@ export interface TwinInput {
   readonly isRootElf: (rootPath: string) => boolean;
   /** Packages the user asked to keep emulated (CROSSROOT_ACCELERATE_EMULATE). */
   readonly keepEmulated?: readonly string[];
+  /** Why keepEmulated holds them, when not the user's request (create: see core/create/create-twins.ts). */
+  readonly keptEmulatedWhy?: string;
 }
 
 export interface TwinPlan {
@@ -224,11 +227,9 @@ function sameReason(rootVersion: string, toolsVersion: string): string {
     : `same source version '${withoutBinNmu(rootVersion)}' (binNMU: root '${rootVersion}', tools root '${toolsVersion}')`;
 }
 
-/** The twin of one program, judged. */
+/** The twin of one program whose package and program the policy allow (planTwins asks it first), judged. */
 function judgeProgram(input: TwinInput, pkg: PackageFiles, native: PackageFiles, program: string, perl: string | null): TwinReport {
   const base = { package: pkg.package, program, rootVersion: pkg.version, toolsVersion: native.version };
-  const policy = emulatedProgramReason(usrPath(program), pkg.package);
-  if (policy !== null) return { ...base, status: 'emulated', kind: 'policy', reason: `policy: ${policy}` };
   if (perl !== null && /\/perl[\d.]*$/.test(program)) return { ...base, status: 'emulated', kind: 'missing', reason: perl };
   const toolsFile = resolved(input.tools, program);
   if (toolsFile === null) return { ...base, status: 'emulated', kind: 'missing', reason: `the tools root has no '${program}'` };
@@ -236,6 +237,10 @@ function judgeProgram(input: TwinInput, pkg: PackageFiles, native: PackageFiles,
   if (scan === null) return { ...base, status: 'emulated', kind: 'not-native', reason: `'${program}' of the tools root is not an x86-64 ELF program` };
   if (scan.markers.length > 0) {
     const allowed = tripletAllowedReason(usrPath(program));
+    const guard = allowed === null ? guardedTwin(usrPath(program)) : null;
+    if (guard !== null) {
+      return { ...base, status: 'substituted', kind: 'same', reason: `${sameReason(pkg.version, native.version)}; the root's own runs for ${guard.emulatedFor.map((p) => `'${p}'`).join(' ')}: it ${guard.why}` };
+    }
     if (allowed === null) {
       return { ...base, status: 'emulated', kind: 'embeds-host', reason: `its read-only data names the host (${scan.markers.map((m) => `'${m}'`).join(', ')}) and the policy does not allow it` };
     }
@@ -262,6 +267,8 @@ function programsOf(input: TwinInput, pkg: PackageFiles): { program: string; roo
 export function planTwins(input: TwinInput): TwinPlan {
   const twins: TwinReport[] = [];
   const binds: AccelerateMount[] = [];
+  /** Entries of HELPERS_DIR, which the /usr/lib shadow gets. */
+  const helpers: AddedEntry[] = [];
   const targets: string[] = [];
   const perl = input.rootPackages.has('perl-base') ? perlProblem(input) : null;
   const preloads = preloadProblems(input);
@@ -272,7 +279,7 @@ export function planTwins(input: TwinInput): TwinPlan {
     for (const { program, rootFile } of programsOf(input, pkg)) {
       const base = { package: name, program, rootVersion: pkg.version };
       const policy = emulatedPackageReason(name) ?? emulatedProgramReason(usrPath(program), name)
-        ?? ((input.keepEmulated ?? []).includes(name) ? 'kept emulated on request (CROSSROOT_ACCELERATE_EMULATE)' : null);
+        ?? ((input.keepEmulated ?? []).includes(name) ? (input.keptEmulatedWhy ?? 'kept emulated on request (CROSSROOT_ACCELERATE_EMULATE)') : null);
       let report: TwinReport;
       if (policy !== null) report = { ...base, toolsVersion: native?.version ?? null, status: 'emulated', kind: 'policy', reason: `policy: ${policy}` };
       else if (native === undefined) report = { ...base, toolsVersion: null, status: 'emulated', kind: 'missing', reason: `no amd64 '${name}' ${pkg.version} in the tools root (missing in the suite?)` };
@@ -287,7 +294,15 @@ export function planTwins(input: TwinInput): TwinPlan {
       const toolsFile = resolved(input.tools, program);
       if (toolsFile === null || targets.includes(rootFile)) continue;
       targets.push(rootFile);
-      binds.push({ kind: 'bind', source: hostPath(input.tools, toolsFile), target: rootFile, why: `twin ${program} (${name} ${pkg.version})` });
+      const why = `twin ${program} (${name} ${pkg.version})`;
+      const guard = guardedTwin(usrPath(program));
+      if (guard === null || input.scanNative(toolsFile)?.markers.length === 0) {
+        binds.push({ kind: 'bind', source: hostPath(input.tools, toolsFile), target: rootFile, why });
+        continue;
+      }
+      const wrapper = guardedWrapper(guard.emulatedFor, rootFile, hostPath(input.tools, toolsFile));
+      helpers.push(...wrapper.entries);
+      binds.push({ kind: 'bind', source: wrapper.script, target: rootFile, why: `${why}, guarded`, sourceInRoot: true });
     }
   }
   // Packages the policy keeps emulated as a whole, reported once each ('*': every program of it).
@@ -297,15 +312,48 @@ export function planTwins(input: TwinInput): TwinPlan {
     twins.push({ package: pkg.package, program: '*', status: 'emulated', kind: 'policy', reason: `policy: ${policy}`,
       rootVersion: pkg.version, toolsVersion: input.toolsPackages.get(pkg.package)?.version ?? null });
   }
-  const usrLibEntries: AddedEntry[] = [];
   const perlTwin = twins.find((twin) => twin.status === 'substituted' && /\/perl$/.test(twin.program));
   if (perlTwin !== undefined) {
-    const dir = PERL_GUARD.dir.slice('/usr/lib/'.length);
-    usrLibEntries.push({ kind: 'dir', path: dir });
-    usrLibEntries.push({ kind: 'script', path: `${dir}/Config.pm`, text: perlConfigGuard(rootPerlConfigDir(input.multiarch)) });
-    binds.push({ kind: 'bind', source: `${PERL_GUARD.dir}/Config.pm`, target: NATIVE_PERL_CONFIG, why: 'perl twin: the root\'s Config', sourceInRoot: true });
+    helpers.push({ kind: 'script', path: `${HELPERS}/Config.pm`, text: perlConfigGuard(rootPerlConfigDir(input.multiarch)) });
+    binds.push({ kind: 'bind', source: `${HELPERS_DIR}/Config.pm`, target: NATIVE_PERL_CONFIG, why: 'perl twin: the root\'s Config', sourceInRoot: true });
   }
+  const usrLibEntries: AddedEntry[] = helpers.length === 0 ? [] : [{ kind: 'dir', path: HELPERS }, ...helpers];
   return { twins, usrLibEntries, binds, wanted: wantedToolsPackages(input.rootPackages, input.multiarch) };
+}
+
+/** HELPERS_DIR relative to /usr/lib (where the shadow's entries are). */
+const HELPERS = HELPERS_DIR.slice('/usr/lib/'.length);
+
+/**
+ * A guarded twin's helper entries: the native program, the root's own (bound
+ * from the root before the twins cover it) and the wrapper that picks one by
+ * the arguments (policy.ts GUARDED_TWINS); `script` is the wrapper's path.
+ */
+function guardedWrapper(emulatedFor: readonly string[], rootFile: string, nativeFile: string): { entries: AddedEntry[]; script: string } {
+  const name = rootFile.slice(rootFile.lastIndexOf('/') + 1);
+  const quote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
+  const native = `${HELPERS}/${name}.native`;
+  const emulated = `${HELPERS}/${name}.emulated`;
+  const text = [
+    '#!/bin/sh',
+    `# crossroot run --accelerate: ${rootFile} natively, but the root's own for the options that read the host's paths.`,
+    '# It exists only inside the run\'s private mount namespace.',
+    'for arg do',
+    '  case $arg in',
+    `    ${emulatedFor.join('|')}) exec ${quote(`/usr/lib/${emulated}`)} "$@" ;;`,
+    '  esac',
+    'done',
+    `exec ${quote(`/usr/lib/${native}`)} "$@"`,
+    '',
+  ].join('\n');
+  return {
+    entries: [
+      { kind: 'file', path: native, source: nativeFile, from: 'host' },
+      { kind: 'file', path: emulated, source: rootFile, from: 'root' },
+      { kind: 'script', path: `${HELPERS}/${name}`, text },
+    ],
+    script: `${HELPERS_DIR}/${name}`,
+  };
 }
 
 /** Where native perl reads Config.pm (perl-base's arch directory, in the mounted tools library directory). */

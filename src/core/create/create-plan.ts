@@ -207,6 +207,8 @@ export interface BootstrapRequest {
   readonly emulate: boolean;
   /** Keep apt's package lists so `apt-get install` works without an update first. */
   readonly keepLists: boolean;
+  /** mmdebstrap only: the executable that puts the twins on after the essential phase and takes them off at the end (runner/create/twins-hook.ts). */
+  readonly twinsHook?: string | null;
 }
 
 export interface BootstrapPlan {
@@ -220,6 +222,11 @@ export interface BootstrapPlan {
   readonly cacheMountPoint: string;
   /** Root-relative files the plan leaves that must be removed when the bootstrap succeeded. */
   readonly removeAfter: readonly string[];
+}
+
+/** Whether mmdebstrap runs `path` as a hook itself (no shell metacharacters), not under sh. */
+export function isPlainHookPath(path: string): boolean {
+  return /^\/[A-Za-z0-9/._+-]+$/.test(path);
 }
 
 /** dpkg options used only while bootstrapping: no fsync per file (the tree is renamed into place when complete anyway). */
@@ -257,6 +264,8 @@ export function planBootstrap(request: BootstrapRequest): BootstrapPlan {
     `--skip=${skips.join(',')}`,
     // Unsafe I/O while bootstrapping only: removed again before the root is finished.
     '--dpkgopt=force-unsafe-io',
+    // A path without shell metacharacters: mmdebstrap executes it directly, with the root as $1.
+    ...(request.twinsHook == null ? [] : [`--essential-hook=${request.twinsHook}`, `--customize-hook=${request.twinsHook}`]),
     '--verbose',
     suite, dir, mirror];
   return { commands: [argv], register, entryName, cacheMountPoint, removeAfter: [BOOTSTRAP_DPKG_CONFIG] };

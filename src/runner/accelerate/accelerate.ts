@@ -121,6 +121,20 @@ export function twinsToolsRootPath(suite: string, home = crossrootHome()): strin
   return join(home, 'tools', `${suite}-${NATIVE_RUNTIME.debian}-twins`);
 }
 
+/**
+ * A finished tools root of `suite` that exists already (the twins one first,
+ * then any with cross compilers: every one is an amd64 root of the suite),
+ * or null. Creates nothing: `create` uses twins only when one is there.
+ */
+export function existingToolsRoot(suite: string, home = crossrootHome()): string | null {
+  const twins = twinsToolsRootPath(suite, home);
+  if (existsSync(join(twins, TOOLS_ROOT_MARKER))) return twins;
+  let names: string[];
+  try { names = readdirSync(join(home, 'tools')).sort(); } catch { return null; }
+  const name = names.find((entry) => entry.startsWith(`${suite}-${NATIVE_RUNTIME.debian}-`) && existsSync(join(home, 'tools', entry, TOOLS_ROOT_MARKER)));
+  return name === undefined ? null : join(home, 'tools', name);
+}
+
 export async function ensureTwinsToolsRoot(suite: string, options: EnsureToolsRootOptions = {}): Promise<string> {
   return createToolsRootAt(twinsToolsRootPath(suite, options.home), suite, [], options);
 }

@@ -6,11 +6,17 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CrossrootError } from '../../core/errors.ts';
-import { INITIAL_PROGRESS, RUN_MOUNT_POINT_FILES, advanceProgress, aptCacheDir, failureReason, parseProgressLine, planBootstrap } from '../../core/create/create-plan.ts';
+import {
+  INITIAL_PROGRESS, RUN_MOUNT_POINT_FILES, advanceProgress, aptCacheDir, failureReason, isPlainHookPath, parseProgressLine, planBootstrap,
+} from '../../core/create/create-plan.ts';
 import type { BootstrapPlan, BootstrapTool, ProgressState, TargetArch, Variant } from '../../core/create/create-plan.ts';
 import { mountsUnder } from '../host/mounts.ts';
 import type { NamespaceRun } from './build-namespace.ts';
-import { removeTree, runInBuildNamespace } from './build-namespace.ts';
+import { isRoot, removeTree, runInBuildNamespace } from './build-namespace.ts';
+import type { StageInput } from './create-stage.ts';
+
+type TwinsHookInput = NonNullable<StageInput['twins']>;
+import { TWINS_HOOK_NAME } from './twins-hook.ts';
 import { copyTree, fetchReleaseDigest, listsReleaseDigest, saveSnapshot, snapshotDir, snapshotIsCurrent } from './snapshots.ts';
 import type { TargetState } from './target.ts';
 import { addMissingInsideRoot, checkTarget, makePartialDir, putInPlace, removeInsideRoot, writeMarker } from './target.ts';
@@ -30,12 +36,26 @@ export interface BootstrapRequest {
   readonly cacheRoot: string;
   readonly started: number;
   readonly onProgress?: ((state: ProgressState, seconds: number) => void) | undefined;
+  /** The environment the proxies and SOURCE_DATE_EPOCH come from. */
+  readonly hostEnv: Readonly<Record<string, string | undefined>>;
+  /** The tools root whose same-version twins run after the essential phase, or why there are none. */
+  readonly twins: { readonly toolsRoot: string; readonly multiarch: string } | { readonly refused: string };
+}
+
+/** What the twins did in a create (CreateResult.twins). */
+export interface CreateTwinsOutcome {
+  readonly toolsRoot: string | null;
+  /** Programs that ran natively after the essential phase. */
+  readonly substituted: number;
+  /** Why none did, or null. */
+  readonly refused: string | null;
 }
 
 export interface BootstrapOutcome {
   readonly fromSnapshot: boolean;
   readonly packages: number;
   readonly downloaded: number;
+  readonly twins: CreateTwinsOutcome;
 }
 
 function countDebs(dir: string): Set<string> {
@@ -99,6 +119,7 @@ interface Build {
   readonly snapshot: string | null;
   readonly releaseDigest: string | null;
   readonly progress: Progress;
+  readonly twinsHook: TwinsHookInput | null;
 }
 
 /** The snapshot's copy when it is current, else the bootstrap itself. */
@@ -114,7 +135,8 @@ async function runBuild(build: Build): Promise<{ run: NamespaceRun; fromSnapshot
       register: plan.register,
       binds: [{ source: build.cache, target: join(partial, plan.cacheMountPoint) }],
       commands: plan.commands,
-    }, { onPid: abort.setPid, onLine: (line) => build.progress.line(line) });
+      twins: build.twinsHook,
+    }, { onPid: abort.setPid, onLine: (line) => build.progress.line(line) }, request.hostEnv);
     if (abort.signal !== null) {
       await removeTree(partial);
       throw new CrossrootError('CREATE_FAILED', `create root '${request.dir}': interrupted by '${abort.signal}'`);
@@ -162,21 +184,51 @@ export async function bootstrapRoot(request: BootstrapRequest): Promise<Bootstra
   const cache = aptCacheDir(request.cacheRoot, suite, target.debianArch);
   mkdirSync(join(cache, 'partial'), { recursive: true });
   const before = countDebs(cache);
-  const plan = planBootstrap({ tool, target, suite, variant, includes: [...includes], mirror, dir: partial, emulate, keepLists: true });
+  const twinsHook = twinsHookFor(request, partial);
+  const plan = planBootstrap({
+    tool, target, suite, variant, includes: [...includes], mirror, dir: partial, emulate, keepLists: true,
+    twinsHook: twinsHook === null ? null : join(twinsHook.hookDir, TWINS_HOOK_NAME),
+  });
   // apt inside the finished root wants archives/partial under the (then unmounted) cache mount point.
   mkdirSync(join(partial, plan.cacheMountPoint, 'partial'), { recursive: true });
   const snapshot = request.fresh ? null : snapshotDir(request.cacheRoot, { suite, debianArch: target.debianArch, variant, includes, mirror, tool });
-  const build: Build = { request, partial, cache, plan, snapshot, releaseDigest: await fetchReleaseDigest(mirror, suite), progress: new Progress(request) };
+  const build: Build = {
+    request, partial, cache, plan, snapshot, releaseDigest: await fetchReleaseDigest(mirror, suite), progress: new Progress(request), twinsHook,
+  };
   let fromSnapshot: boolean;
+  let twins: CreateTwinsOutcome;
   try {
     const outcome = await runBuild(build);
     fromSnapshot = outcome.fromSnapshot;
+    twins = twinsOutcome(request, outcome.run, fromSnapshot);
     await finishBuild(build, outcome.run, fromSnapshot, existing);
   } catch (error) {
     await removeTree(partial).catch(() => { /* best effort; the next create removes stale partials */ });
     throw error;
   }
   const after = countDebs(cache);
-  return { fromSnapshot, packages: after.size, downloaded: [...after].filter((name) => !before.has(name)).length };
+  return { fromSnapshot, packages: after.size, downloaded: [...after].filter((name) => !before.has(name)).length, twins };
+}
+
+/** The twins hook's directory and setup, or null (no tools root, debootstrap, a hook path mmdebstrap would hand to sh). */
+function twinsHookFor(request: BootstrapRequest, partial: string): TwinsHookInput | null {
+  if ('refused' in request.twins || request.tool !== 'mmdebstrap') return null;
+  const hookDir = join(request.cacheRoot, 'hooks');
+  if (!isPlainHookPath(join(hookDir, TWINS_HOOK_NAME))) return null;
+  mkdirSync(hookDir, { recursive: true });
+  return {
+    hookDir,
+    setup: { rootDir: partial, toolsRoot: request.twins.toolsRoot, multiarch: request.twins.multiarch, debianArch: request.target.debianArch, installMissing: isRoot() },
+  };
+}
+
+function twinsOutcome(request: BootstrapRequest, run: NamespaceRun, fromSnapshot: boolean): CreateTwinsOutcome {
+  if ('refused' in request.twins) return { toolsRoot: null, substituted: 0, refused: request.twins.refused };
+  const { toolsRoot } = request.twins;
+  if (fromSnapshot) return { toolsRoot, substituted: 0, refused: 'copied from a snapshot: nothing ran' };
+  if (request.tool !== 'mmdebstrap') return { toolsRoot, substituted: 0, refused: 'only mmdebstrap has the hooks twins need' };
+  const reported = run.report?.twins;
+  if (reported == null) return { toolsRoot, substituted: 0, refused: `the cache directory's path '${request.cacheRoot}' is not plain enough for an mmdebstrap hook` };
+  return { toolsRoot, ...reported };
 }
 

@@ -15,9 +15,10 @@ import type { StageInput, StageReport } from './create-stage.ts';
 
 export const isRoot = (): boolean => process.getuid?.() === 0;
 
-const STAGE_ENV_KEEP = ['http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'];
+/** The user's proxies, and SOURCE_DATE_EPOCH, with which mmdebstrap makes a root reproducible (timestamps of logs, caches). */
+const STAGE_ENV_KEEP = ['http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'SOURCE_DATE_EPOCH'];
 
-function stageEnv(): Record<string, string> {
+function stageEnv(hostEnv: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const env: Record<string, string> = {
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     LC_ALL: 'C.UTF-8',
@@ -25,7 +26,7 @@ function stageEnv(): Record<string, string> {
     HOME: isRoot() ? '/root' : homedir(),
   };
   for (const key of STAGE_ENV_KEEP) {
-    const value = process.env[key];
+    const value = hostEnv[key];
     if (value !== undefined) env[key] = value;
   }
   return env;
@@ -43,13 +44,16 @@ export interface NamespaceRun {
  * binfmt_misc instance holding `register` (if any) and the given bind mounts.
  * `onLine` sees every output line as it comes. `onPid` gets the PID of the
  * namespace's outermost process (killing it ends everything inside).
+ * `hostEnv` is where the proxies and SOURCE_DATE_EPOCH come from.
  */
 export async function runInBuildNamespace(
   stage: Omit<StageInput, 'env' | 'binfmtDir'>,
   hooks: { onLine?: (line: string) => void; onPid?: (pid: number) => void } = {},
+  hostEnv: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<NamespaceRun> {
   const maps = idMapsOfThisUser();
-  const input: StageInput = { ...stage, binfmtDir: '/proc/sys/fs/binfmt_misc', env: stageEnv() };
+  const env = stageEnv(hostEnv);
+  const input: StageInput = { ...stage, binfmtDir: '/proc/sys/fs/binfmt_misc', env };
   const lines = new LineSplitter();
   const tail: string[] = [];
   let mapError: unknown = null;
@@ -59,7 +63,7 @@ export async function runInBuildNamespace(
     ...nodeScriptArgv(import.meta.url, 'create-stage'),
   ], {
     input: JSON.stringify(input),
-    env: { ...stageEnv() },
+    env: { ...env },
     onSpawn: (pid) => {
       hooks.onPid?.(pid);
       // unshare(1) has to have called unshare(2) before its maps can be written; gone already: the run reports it.

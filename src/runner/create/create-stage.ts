@@ -11,7 +11,8 @@
 //      register the F entry for the target architecture (mmdebstrap reads that
 //      entry's flags and so does not copy qemu into the root);
 //   2. bind-mount the shared package cache into the root being built;
-//   3. run the bootstrap commands, their output streamed to our stderr.
+//   3. with twins (create-twins.ts), serve mmdebstrap's twins hook (twins-hook.ts);
+//   4. run the bootstrap commands, their output streamed to our stderr.
 // Everything mounted here vanishes with the namespace: when we exit, when the
 // parent is killed (pdeathsig chain), on any signal.
 // Input (stdin, JSON): StageInput. Output: the commands' output on stderr, one
@@ -19,6 +20,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { jsonLine } from '../process/json-lines.ts';
 import { ProcessError, describeEnd, runProcess } from '../process/process.ts';
+import type { CreateTwinsSetup } from './create-twins.ts';
+import type { TwinsHookServer, TwinsOutcome } from './twins-hook.ts';
+import { serveTwinsHook } from './twins-hook.ts';
 
 export interface StageInput {
   /** Where to mount the private binfmt_misc instance (normally /proc/sys/fs/binfmt_misc). */
@@ -29,6 +33,8 @@ export interface StageInput {
   readonly binds: readonly { readonly source: string; readonly target: string }[];
   readonly commands: readonly (readonly string[])[];
   readonly env: Readonly<Record<string, string>>;
+  /** The twins hook: an existing empty directory to serve it in (a tmpfs is mounted on it here), and what to plan with. */
+  readonly twins?: { readonly hookDir: string; readonly setup: CreateTwinsSetup } | null;
 }
 
 export interface StageReport {
@@ -37,6 +43,8 @@ export interface StageReport {
   readonly failed: number | null;
   readonly exitCode: number | null;
   readonly message: string | null;
+  /** What the twins did, when a hook was served. */
+  readonly twins?: TwinsOutcome | null;
 }
 
 async function waitForIdMap(): Promise<boolean> {
@@ -77,7 +85,23 @@ async function main(): Promise<StageReport> {
     const failure = await mount(['--bind', bind.source, bind.target], env);
     if (failure !== null) return { ok: false, failed: -1, exitCode: null, message: failure };
   }
-  for (const [index, argv] of input.commands.entries()) {
+  let hook: TwinsHookServer | null = null;
+  if (input.twins != null) {
+    try {
+      hook = await serveTwinsHook(input.twins.hookDir, input.twins.setup, env, (line) => { process.stderr.write(`${line}\n`); });
+    } catch (error) {
+      return { ok: false, failed: -1, exitCode: null, message: `serve the twins hook: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+  const report = await runCommands(input.commands, env);
+  if (hook === null) return report;
+  const { outcome, failure } = await hook.close();
+  if (report.ok && failure !== null) return { ok: false, failed: -1, exitCode: null, message: `take the twins off: ${failure}`, twins: outcome };
+  return { ...report, twins: outcome };
+}
+
+async function runCommands(commands: StageInput['commands'], env: Readonly<Record<string, string>>): Promise<StageReport> {
+  for (const [index, argv] of commands.entries()) {
     const result = await runProcess(argv, {
       env,
       onOutput: (_stream, chunk) => { process.stderr.write(chunk); },

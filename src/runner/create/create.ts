@@ -6,6 +6,7 @@
 //   tar-import.ts      --from-tar
 //   root-tarball.ts    unpacking a tarball inside a tree (also the layers of --from-image)
 //   target.ts          what is at DIR, the marker, the rename into place
+//   create-twins.ts    same-version native programs after the essential phase (twins-hook.ts)
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,7 +14,9 @@ import { CrossrootError, UsageError } from '../../core/errors.ts';
 import { DEFAULT_MIRROR, DEFAULT_SUITE, DEFAULT_VARIANT, canonicalSuite, checkSuite, isVariant, resolveTargetArch, staticEmulatorPath } from '../../core/create/create-plan.ts';
 import type { BootstrapTool, ProgressState, Variant } from '../../core/create/create-plan.ts';
 import { guessNativeArches } from '../host/native.ts';
-import type { BootstrapRequest } from './bootstrap.ts';
+import { acceleratedArch } from '../../core/accelerate/accelerate-plan.ts';
+import { existingToolsRoot } from '../accelerate/accelerate.ts';
+import type { BootstrapRequest, CreateTwinsOutcome } from './bootstrap.ts';
 import { bootstrapRoot } from './bootstrap.ts';
 import { isRoot } from './build-namespace.ts';
 import { importTarball } from './tar-import.ts';
@@ -33,6 +36,15 @@ export interface CreateOptions {
   readonly tool?: BootstrapTool | undefined;
   /** Bootstrap even when a current snapshot of the same request exists. */
   readonly fresh?: boolean | undefined;
+  /**
+   * Run the programs of the bootstrap after its essential phase natively, with
+   * the same-version twins of an existing tools root of the suite (default true).
+   */
+  readonly twins?: boolean | undefined;
+  /** The environment the bootstrap takes the proxies and SOURCE_DATE_EPOCH from (default: process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Where the tools roots are (default: crossrootHome()). */
+  readonly home?: string | undefined;
   /** Cache root (default: cacheRoot()). */
   readonly cacheRoot?: string | undefined;
   /** Called on every progress event (and once a second is enough for a display). */
@@ -59,6 +71,8 @@ export interface CreateResult {
     /** True when the root was copied from a snapshot of an identical earlier create (archive unchanged). */
     readonly snapshot: boolean;
   };
+  /** What the twins did (bootstraps only). */
+  readonly twins?: CreateTwinsOutcome;
 }
 
 /** Where downloaded packages are shared: /var/cache/crossroot as root, ~/.cache/crossroot otherwise; $CROSSROOT_CACHE wins. */
@@ -85,10 +99,24 @@ function bootstrapRequest(options: CreateOptions, dir: string, started: number):
   if (emulate && !existsSync(staticEmulatorPath(target.arch))) {
     throw new CrossrootError('CREATE_FAILED', `create root: the static emulator '${staticEmulatorPath(target.arch)}' is missing`, { hint: 'install qemu-user-static' });
   }
+  const tool = options.tool ?? 'mmdebstrap';
   return {
-    dir, target, suite, variant, includes: [...(options.includes ?? [])], mirror, tool: options.tool ?? 'mmdebstrap', emulate,
+    dir, target, suite, variant, includes: [...(options.includes ?? [])], mirror, tool, emulate,
     force: options.force === true, fresh: options.fresh === true, cacheRoot: options.cacheRoot ?? cacheRoot(), started, onProgress: options.onProgress,
+    twins: twinsSource(options, target.debianArch, suite, emulate), hostEnv: options.env ?? process.env,
   };
+}
+
+/** The tools root a bootstrap's twins come from, or why it has none. */
+function twinsSource(options: CreateOptions, debianArch: string, suite: string, emulate: boolean): BootstrapRequest['twins'] {
+  if (options.twins === false) return { refused: 'turned off (--no-twins)' };
+  if (!emulate) return { refused: 'the root runs natively' };
+  if (!guessNativeArches().includes('x86_64')) return { refused: 'twins are x86-64 programs and the host is not x86-64' };
+  const arch = acceleratedArch(debianArch);
+  if (arch === null) return { refused: `crossroot has no twins for '${debianArch}'` };
+  const toolsRoot = existingToolsRoot(suite, options.home);
+  if (toolsRoot === null) return { refused: `no '${suite}' tools root yet (the first 'crossroot run --accelerate' makes one)` };
+  return { toolsRoot, multiarch: arch.multiarch };
 }
 
 export async function createRoot(options: CreateOptions): Promise<CreateResult> {
@@ -101,6 +129,7 @@ export async function createRoot(options: CreateOptions): Promise<CreateResult> 
     dir, arch: request.target.arch.name, debianArch: request.target.debianArch, suite: request.suite, variant: request.variant, tool: request.tool,
     seconds: (performance.now() - started) / 1000,
     cache: { hit: outcome.downloaded === 0, packages: outcome.packages, downloaded: outcome.downloaded, snapshot: outcome.fromSnapshot },
+    twins: outcome.twins,
   };
 }
 

@@ -9,6 +9,7 @@ import { CrossrootError } from '../../core/errors.ts';
 import { TOOLCHAIN_PACKAGES, defaultSuiteFor, canonicalSuite, resolveTargetArch } from '../../core/create/create-plan.ts';
 import type { ProgressState, RootMarker } from '../../core/create/create-plan.ts';
 import { cacheRoot, createRoot } from '../create/create.ts';
+import { crossrootHome } from '../accelerate/accelerate.ts';
 import { removeTree } from '../create/build-namespace.ts';
 import { processesUsing, readMarker } from '../create/target.ts';
 import { mountsUnder } from '../host/mounts.ts';
@@ -99,6 +100,8 @@ async function createManagedRoot(dir: string, debianArch: string, env: Readonly<
   const result = await createRoot({
     dir, arch: debianArch, suite: canonicalSuite(managedSuite(debianArch)), includes: [...TOOLCHAIN_PACKAGES],
     cacheRoot: cacheRoot(env),
+    home: crossrootHome(env),
+    env,
     onProgress: (state, seconds) => {
       if (state.stage !== lastStage) lock.stage(state.stage);
       lastStage = state.stage;
