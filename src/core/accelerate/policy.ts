@@ -36,6 +36,10 @@ export const TWIN_PACKAGES = [
   { package: 'debianutils', why: 'run-parts, which, tempfile' },
   { package: 'file', why: 'dh_strip, dh_shlibdeps and libtool ask it about every file (magic data is the same file)' },
   {
+    package: 'dwz',
+    why: 'dh_dwz\'s DWARF compressor: it reads and writes the root\'s ELF files by their own headers (libelf), as readelf does; its output on arm64 objects, -m multifile included, is byte-identical to the root\'s own (libogg\'s -dbgsym)',
+  },
+  {
     package: 'cmake',
     why: 'the build driver of cmake packages (cmake, ctest, cpack): CMAKE_HOST_SYSTEM_PROCESSOR is what `uname -m` prints, and uname stays emulated; the platform files are cmake-data\'s, the same file for every architecture',
   },
