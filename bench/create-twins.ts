@@ -9,7 +9,7 @@
 // the first `crossroot run --accelerate` makes one too). Rounds alternate the
 // three so that load drifts hit each alike.
 //
-//   node --import tsx bench/create-twins.ts [--arch A] [--suite S] [--include P,...] [--rounds N]
+//   node --import tsx bench/create-twins.ts [--arch A] [--suite S] [--include P,...] [--rounds N] [--cache DIR]
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
@@ -29,7 +29,9 @@ const includes = option('--include', 'build-essential').split(',').filter((name)
 const rounds = Number(option('--rounds', '1'));
 const target = resolveTargetArch(arch);
 const work = mkdtempSync('/var/tmp/crossroot-bench-create-twins-');
-const cache = join(work, 'cache');
+// --cache DIR: a package cache that holds the packages already (the tests' one does), so no filling create is needed.
+const given = option('--cache', '');
+const cache = given === '' ? join(work, 'cache') : given;
 const times: Record<string, number[]> = { emulated: [], twins: [], mmdebstrap: [] };
 const load = (): string => loadavg().map((value) => value.toFixed(1)).join(' ');
 
@@ -44,7 +46,7 @@ async function timed(name: string, work: () => Promise<string>): Promise<void> {
 async function crossrootCreate(dir: string, twins: boolean): Promise<string> {
   const result = await createRoot({ dir, arch, suite, includes, cacheRoot: cache, fresh: true, twins });
   rmSync(dir, { recursive: true, force: true });
-  return `(${String(result.twins?.substituted ?? 0)} twins${result.twins?.refused == null ? '' : `: ${result.twins.refused}`})`;
+  return `(${String(result.twins?.substituted ?? 0)} twins${result.twins?.refused == null ? '' : `: ${result.twins.refused}`}; ${String(result.cache.downloaded)} downloaded)`;
 }
 
 async function mmdebstrapAlone(dir: string): Promise<string> {
@@ -62,8 +64,11 @@ async function mmdebstrapAlone(dir: string): Promise<string> {
 
 try {
   const toolsRoot = existingToolsRoot(suite) ?? await ensureTwinsToolsRoot(suite);
-  process.stderr.write(`tools root: ${toolsRoot}; filling the package cache (not timed)\n`);
-  await crossrootCreate(join(work, 'fill'), true);
+  process.stderr.write(`tools root: ${toolsRoot}\n`);
+  if (given === '') {
+    process.stderr.write('filling the package cache (not timed)\n');
+    await crossrootCreate(join(work, 'fill'), true);
+  }
   for (let round = 0; round < rounds; round += 1) {
     await timed('emulated', () => crossrootCreate(join(work, 'emulated'), false));
     await timed('twins', () => crossrootCreate(join(work, 'twins'), true));

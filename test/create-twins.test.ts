@@ -36,7 +36,6 @@ async function create(name: string, extra: readonly string[]): Promise<CreateRes
 
 test('create with twins: programs after the essential phase run natively, and the root is identical to one made without', { timeout: 40 * 60_000 }, async () => {
   const toolsRoot = existingToolsRoot(SUITE) ?? await ensureTwinsToolsRoot(SUITE);
-  const mountsBefore = readFileSync('/proc/self/mounts', 'utf8');
 
   const plain = await create('plain', ['--no-twins']);
   assert.equal(plain.twins?.substituted, 0);
@@ -50,7 +49,7 @@ test('create with twins: programs after the essential phase run natively, and th
 
   // Nothing of the native runtime is left in the root, nothing mounted on the host.
   for (const path of ['usr/lib/x86_64-linux-gnu', 'lib64']) assert.equal(existsSync(join(twinned.dir, path)), false, path);
-  assert.equal(readFileSync('/proc/self/mounts', 'utf8'), mountsBefore);
+  assert.deepEqual(readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((line) => line.includes(work)), []);
 
   const keep = (line: string): boolean => !VARYING.some((pattern) => pattern.test(line));
   const [a, b] = await Promise.all([treeListing(plain.dir, { exclude: ['.crossroot'] }), treeListing(twinned.dir, { exclude: ['.crossroot'] })]);

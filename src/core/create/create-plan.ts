@@ -293,7 +293,8 @@ export function parseProgressLine(line: string): ProgressEvent | null {
   let match = /^I: (.*?)(?:\.\.\.)?$/.exec(text);
   if (match?.[1] !== undefined) {
     // mmdebstrap's own stages ("running apt-get update...") and debootstrap's ("Retrieving Packages").
-    if (/^(skipping|automatically chosen|finding correct|Checking|Validating|Found|Chosen|Resolving|Keyring)/i.test(match[1])) return null;
+    // Hooks (crossroot's twins hook says what it did itself) and the final summary are no stages.
+    if (/^(skipping|automatically chosen|finding correct|Checking|Validating|Found|Chosen|Resolving|Keyring|running --\w+-hook|success in)/i.test(match[1])) return null;
     if (/^Retrieving |^Extracting |^Unpacking |^Configuring /.test(match[1]) && !/^Retrieving (Release|InRelease|Packages)/.test(match[1])) {
       const [verb, name = ''] = match[1].split(' ');
       if (verb === 'Retrieving') return { kind: 'download', name };

@@ -111,6 +111,8 @@ function bootstrapRequest(options: CreateOptions, dir: string, started: number):
 function twinsSource(options: CreateOptions, debianArch: string, suite: string, emulate: boolean): BootstrapRequest['twins'] {
   if (options.twins === false) return { refused: 'turned off (--no-twins)' };
   if (!emulate) return { refused: 'the root runs natively' };
+  // The native runtime is mounted read-only at amd64's multiarch paths while the packages install.
+  if ((options.includes ?? []).some((name) => /:amd64\b/.test(name))) return { refused: 'an --include package is amd64\'s, whose paths the twins\' runtime holds' };
   if (!guessNativeArches().includes('x86_64')) return { refused: 'twins are x86-64 programs and the host is not x86-64' };
   const arch = acceleratedArch(debianArch);
   if (arch === null) return { refused: `crossroot has no twins for '${debianArch}'` };
