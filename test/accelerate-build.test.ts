@@ -59,8 +59,10 @@ describe('twins: run --accelerate runs the root\'s same-version programs nativel
     assert.equal(listing.code, 0, listing.stderr);
     assert.match(listing.stdout, /^ {2}coreutils \S+: \d+ native$/m);
     assert.match(listing.stdout, /^ {4}emulated: arch uname: policy: reports the machine/m);
-    // Of dpkg, only dpkg-deb (which packs the .debs) runs natively.
-    assert.match(listing.stdout, /^ {2}dpkg \S+: 1 native\n {4}native: dpkg-deb\n {4}emulated: dpkg .*: policy: dpkg and dpkg-query judge packages against the architecture compiled into libdpkg/m);
+    // Of dpkg, only dpkg-deb (which packs the .debs) and update-alternatives run natively.
+    assert.match(listing.stdout, /^ {2}dpkg \S+: 2 native\n {4}native: dpkg-deb update-alternatives\n {4}emulated: dpkg .*: policy: dpkg and dpkg-query judge packages against the architecture compiled into libdpkg/m);
+    // msgfmt and msgunfmt are guarded twins: native for .mo files.
+    assert.match(listing.stdout, /^ {2}gettext \S+: \d+ native\n {4}native: .*\bmsgfmt\b.*\bmsgunfmt\b/m);
     assert.match(listing.stdout, /^ {4}native: .*\bperl\b/m);
     assert.match(listing.stdout, /^ {4}native: .*\bmake\b/m);
   });

@@ -29,7 +29,7 @@ const VARYING: readonly RegExp[] = [/^var\/cache\/apt\/(src)?pkgcache\.bin /];
 
 async function create(name: string, extra: readonly string[]): Promise<CreateResult & { dir: string }> {
   const dir = join(work, name);
-  const run = await runCliJson<CreateResult>(['create', dir, '--arch', 'arm64', '--suite', SUITE, '--include', 'make,patch', '--fresh', ...extra], { env });
+  const run = await runCliJson<CreateResult>(['create', dir, '--arch', 'arm64', '--suite', SUITE, '--include', 'make,patch,less', '--fresh', ...extra], { env });
   assert.equal(run.code, 0, `create ${name}: ${run.stderr}`);
   return run.json;
 }
@@ -44,7 +44,7 @@ test('create with twins: programs after the essential phase run natively, and th
   const twinned = await create('twins', []);
   assert.equal(twinned.twins?.refused, null, JSON.stringify(twinned.twins));
   assert.equal(twinned.twins?.toolsRoot, toolsRoot);
-  // dash, bash, coreutils, sed, grep, tar, gzip, findutils, diffutils, dpkg-deb ...
+  // dash, bash, coreutils, sed, grep, tar, gzip, findutils, diffutils, dpkg-deb, update-alternatives (less's postinst) ...
   assert.ok((twinned.twins?.substituted ?? 0) >= 50, `only ${String(twinned.twins?.substituted)} twins`);
 
   // Nothing of the native runtime is left in the root, nothing mounted on the host.

@@ -86,8 +86,13 @@ test('a rootless user creates an arm64 root and runs it: root inside, the user\'
   const create = await me.crossroot(['create', dir, '--arch', 'arm64', '--variant', 'minbase', '--json'], { timeoutMs: 25 * 60_000 });
   const seconds = (performance.now() - started) / 1000;
   assert.equal(create.exitCode, 0, create.stderr);
-  const result = JSON.parse(create.stdout) as { dir: string; debianArch: string; suite: string; cache: { downloaded: number; packages: number } };
-  t.diagnostic(`rootless create (arm64 minbase, ${DEFAULT_SUITE}): ${seconds.toFixed(1)} s; ${String(seeded)} .deb seeded from the test cache, ${String(result.cache.downloaded)} downloaded`);
+  const result = JSON.parse(create.stdout) as {
+    dir: string; debianArch: string; suite: string; cache: { downloaded: number; packages: number }; twins: { substituted: number; refused: string | null };
+  };
+  t.diagnostic(`rootless create (arm64 minbase, ${DEFAULT_SUITE}): ${seconds.toFixed(1)} s; ${String(seeded)} .deb seeded from the test cache, ${String(result.cache.downloaded)} downloaded; `
+    + `twins: ${String(result.twins.substituted)} programs${result.twins.refused === null ? '' : ` (${result.twins.refused})`}`);
+  // A rootless create reports its twins like any other: natively, or why not.
+  assert.ok(result.twins.substituted > 0 || (result.twins.refused ?? '') !== '', JSON.stringify(result.twins));
   assert.equal(result.dir, dir);
   assert.equal(result.debianArch, 'arm64');
   assert.deepEqual(traces(dir), ['arm64'], 'the partial tree was renamed into place, no sibling left');

@@ -44,7 +44,9 @@ export const TWIN_PACKAGES = [
     why: 'the build driver of cmake packages (cmake, ctest, cpack): CMAKE_HOST_SYSTEM_PROCESSOR is what `uname -m` prints, and uname stays emulated; the platform files are cmake-data\'s, the same file for every architecture',
   },
   {
-    package: 'dpkg', why: 'dpkg-deb packs every .deb of a build (tar and xz inside it)', only: ['/usr/bin/dpkg-deb'],
+    package: 'dpkg',
+    why: 'dpkg-deb packs every .deb of a build and unpacks every package dpkg installs (tar and xz inside it); update-alternatives, which maintainer scripts run, manages links and text files and knows no architecture',
+    only: ['/usr/bin/dpkg-deb', '/usr/bin/update-alternatives'],
     othersWhy: 'dpkg and dpkg-query judge packages against the architecture compiled into libdpkg (dpkg --print-architecture)',
   },
 ] as const satisfies readonly { package: string; why: string; only?: readonly string[]; othersWhy?: string }[];
