@@ -150,9 +150,12 @@ async function finishBuild(build: Build, run: NamespaceRun, fromSnapshot: boolea
   const { request, partial } = build;
   if (!run.ok) {
     const reason = failureReason(run.output) ?? run.report?.message ?? `the bootstrap was killed by '${String(run.signal)}'`;
+    // dpkg replacing a file a twin covers (a package of another suite upgrading an essential one) meets the bind mount.
+    const twinsInTheWay = (run.report?.twins?.substituted ?? 0) > 0 && /Device or resource busy/.test(run.output);
     throw new CrossrootError('CREATE_FAILED', `create root '${request.dir}': ${reason}`, {
       hint: /is not in the archive/.test(reason)
         ? `check the package names given to --include for '${request.suite}' on '${request.target.debianArch}' (apt-cache policy NAME, or packages.debian.org)`
+        : twinsInTheWay ? 'dpkg could not replace a file the twins covered: run again with --no-twins'
         : 'run again with a terminal to see the progress; the partial tree was removed',
     });
   }
