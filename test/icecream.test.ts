@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseRunDirName } from '../src/core/icecream/run-dir-name.ts';
 import { runProcess } from '../src/runner/process/process.ts';
+import { mountsUnder } from '../src/runner/host/mounts.ts';
 import type { RunResult } from '../src/runner/process/process.ts';
 import { ensureTestRoot } from './support/cached-roots.ts';
 import { populateProject } from './support/sqlite-sources.ts';
@@ -100,8 +101,10 @@ describe('run --accelerate --icecream: a cluster of three helpers in network nam
     '--bind', `${work}:/tmp`, '--workdir', '/tmp', '--', 'sh', '-c', script,
   ]), { timeoutMs: 40 * 60 * 1000 });
 
+  let netnsMountsBefore: string[] = [];
   before(async () => {
     root = await ensureTestRoot('arm64', { toolchain: true });
+    netnsMountsBefore = mountsUnder('/run/netns');
     cluster = await startCluster({ helpers: 3, jobs: 2, subnet });
     const work = await project();
     const run = await build(work, null);
@@ -114,6 +117,7 @@ describe('run --accelerate --icecream: a cluster of three helpers in network nam
     for (const work of works) rmSync(work, { recursive: true, force: true });
     const netns = await runProcess(['ip', 'netns', 'list']);
     assert.doesNotMatch(netns.stdout, new RegExp(cluster?.prefix ?? 'crice'), 'every network namespace is removed');
+    assert.deepEqual(mountsUnder('/run/netns'), netnsMountsBefore, "ip netns's own mount of /run/netns is gone as well");
     // The runs' host directories (crossroot-icecream-PID-START-XXXXXX) and this cluster's.
     const left = [...runDirs().filter((name) => !runDirsBefore.has(name)), ...readdirSync(tmpdir()).filter((name) => join(tmpdir(), name) === cluster?.dir)];
     assert.deepEqual(left, [], 'no run or cluster directory is left');

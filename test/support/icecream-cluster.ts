@@ -10,7 +10,7 @@
 // /run/icecc directory iceccd (as root) creates on the host when it was not
 // there before.
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,6 +18,9 @@ import { parsePasswd } from '../../src/core/users/passwd.ts';
 import { runProcess } from '../../src/runner/process/process.ts';
 import type { RunResult } from '../../src/runner/process/process.ts';
 import { parseListcs } from '../../src/core/icecream/icecream-plan.ts';
+import { mountsUnder } from '../../src/runner/host/mounts.ts';
+
+const NETNS_DIR = '/run/netns';
 
 export interface Helper {
   readonly name: string;
@@ -70,6 +73,9 @@ export async function startCluster(options: { helpers: number; jobs: number; sub
   chmodSync(dir, 0o755); // the daemons run as 'icecc' and keep their state below it
   const ids = iceccIds();
   const hadRunIcecc = existsSync('/run/icecc');
+  // `ip netns add` makes /run/netns a mount point (a bind of itself) and never undoes it.
+  const hadNetnsDir = existsSync(NETNS_DIR);
+  const hadNetnsMount = mountsUnder(NETNS_DIR).includes(NETNS_DIR);
   const namespaces: string[] = [];
   const processes: { pid: number; done: Promise<RunResult> }[] = [];
   const net = `10.213.${String(options.subnet)}`;
@@ -99,6 +105,11 @@ export async function startCluster(options: { helpers: number; jobs: number; sub
     }
     await Promise.all(processes.map((entry) => entry.done.catch(() => undefined)));
     for (const netns of namespaces.reverse()) await runProcess(['ip', 'netns', 'delete', netns]);
+    // Another cluster's namespaces still under it keep it (umount: EBUSY, rmdir: ENOTEMPTY).
+    if (!hadNetnsMount && readdirSync(NETNS_DIR).length === 0) await runProcess(['umount', NETNS_DIR]);
+    if (!hadNetnsDir && mountsUnder(NETNS_DIR).length === 0) {
+      try { rmdirSync(NETNS_DIR); } catch { /* not empty: in use */ }
+    }
     rmSync(dir, { recursive: true, force: true });
     if (!hadRunIcecc) rmSync('/run/icecc', { recursive: true, force: true });
   };
