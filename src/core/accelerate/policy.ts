@@ -86,7 +86,7 @@ export const TRIPLET_ALLOWED = [
   { program: '/usr/bin/dpkg-deb', why: 'embeds libdpkg\'s native architecture (amd64) and its --version text; building and unpacking an archive name its architecture from the control file, never the native one' },
 ] as const;
 
-/** The directory of crossroot's helpers inside a run (in the /usr/lib shadow): the perl guard, the guarded twins' wrappers. */
+/** The directory of crossroot's helpers inside a run (in the /usr/lib shadow): the perl guard (PERL_GUARD), the guarded twins' wrappers. */
 export const HELPERS_DIR = '/usr/lib/crossroot-accelerate';
 
 /**
@@ -121,8 +121,6 @@ export const GUARDED_TWINS = [
  * (packages to keep emulated, comma-separated).
  */
 export const PERL_GUARD = {
-  /** Where the guard lives inside the run (a directory in the /usr/lib shadow). */
-  dir: HELPERS_DIR,
   why: 'native perl answers Config with the root\'s Config',
 } as const;
 

@@ -14,12 +14,12 @@ import { mountsUnder } from '../host/mounts.ts';
 import type { NamespaceRun } from './build-namespace.ts';
 import { isRoot, removeTree, runInBuildNamespace } from './build-namespace.ts';
 import type { StageInput } from './create-stage.ts';
-
-type TwinsHookInput = NonNullable<StageInput['twins']>;
 import { TWINS_HOOK_NAME } from './twins-hook.ts';
 import { copyTree, fetchReleaseDigest, listsReleaseDigest, saveSnapshot, snapshotDir, snapshotIsCurrent } from './snapshots.ts';
 import type { TargetState } from './target.ts';
 import { addMissingInsideRoot, checkTarget, makePartialDir, putInPlace, removeInsideRoot, writeMarker } from './target.ts';
+
+type TwinsHookInput = NonNullable<StageInput['twins']>;
 
 /** A validated create request (createRoot checks the options). */
 export interface BootstrapRequest {
@@ -187,7 +187,8 @@ export async function bootstrapRoot(request: BootstrapRequest): Promise<Bootstra
   const cache = aptCacheDir(request.cacheRoot, suite, target.debianArch);
   mkdirSync(join(cache, 'partial'), { recursive: true });
   const before = countDebs(cache);
-  const twinsHook = twinsHookFor(request, partial);
+  const hookOrRefusal = twinsHookFor(request, partial);
+  const twinsHook = 'refused' in hookOrRefusal ? null : hookOrRefusal;
   const plan = planBootstrap({
     tool, target, suite, variant, includes: [...includes], mirror, dir: partial, emulate, keepLists: true,
     twinsHook: twinsHook === null ? null : join(twinsHook.hookDir, TWINS_HOOK_NAME),
@@ -203,7 +204,7 @@ export async function bootstrapRoot(request: BootstrapRequest): Promise<Bootstra
   try {
     const outcome = await runBuild(build);
     fromSnapshot = outcome.fromSnapshot;
-    twins = twinsOutcome(request, outcome.run, fromSnapshot);
+    twins = twinsOutcome(request, hookOrRefusal, outcome.run, fromSnapshot);
     await finishBuild(build, outcome.run, fromSnapshot, existing);
   } catch (error) {
     await removeTree(partial).catch(() => { /* best effort; the next create removes stale partials */ });
@@ -213,11 +214,14 @@ export async function bootstrapRoot(request: BootstrapRequest): Promise<Bootstra
   return { fromSnapshot, packages: after.size, downloaded: [...after].filter((name) => !before.has(name)).length, twins };
 }
 
-/** The twins hook's directory and setup, or null (no tools root, debootstrap, a hook path mmdebstrap would hand to sh). */
-function twinsHookFor(request: BootstrapRequest, partial: string): TwinsHookInput | null {
-  if ('refused' in request.twins || request.tool !== 'mmdebstrap') return null;
+/** The twins hook's directory and setup, or why there is none. */
+function twinsHookFor(request: BootstrapRequest, partial: string): TwinsHookInput | { readonly refused: string } {
+  if ('refused' in request.twins) return request.twins;
+  if (request.tool !== 'mmdebstrap') return { refused: 'only mmdebstrap has the hooks twins need' };
   const hookDir = join(request.cacheRoot, 'hooks');
-  if (!isPlainHookPath(join(hookDir, TWINS_HOOK_NAME))) return null;
+  if (!isPlainHookPath(join(hookDir, TWINS_HOOK_NAME))) {
+    return { refused: `the cache directory's path '${request.cacheRoot}' is not plain enough for an mmdebstrap hook` };
+  }
   mkdirSync(hookDir, { recursive: true });
   return {
     hookDir,
@@ -225,13 +229,11 @@ function twinsHookFor(request: BootstrapRequest, partial: string): TwinsHookInpu
   };
 }
 
-function twinsOutcome(request: BootstrapRequest, run: NamespaceRun, fromSnapshot: boolean): CreateTwinsOutcome {
+function twinsOutcome(request: BootstrapRequest, hook: TwinsHookInput | { readonly refused: string }, run: NamespaceRun, fromSnapshot: boolean): CreateTwinsOutcome {
   if ('refused' in request.twins) return { toolsRoot: null, substituted: 0, refused: request.twins.refused };
   const { toolsRoot } = request.twins;
   if (fromSnapshot) return { toolsRoot, substituted: 0, refused: 'copied from a snapshot: nothing ran' };
-  if (request.tool !== 'mmdebstrap') return { toolsRoot, substituted: 0, refused: 'only mmdebstrap has the hooks twins need' };
-  const reported = run.report?.twins;
-  if (reported == null) return { toolsRoot, substituted: 0, refused: `the cache directory's path '${request.cacheRoot}' is not plain enough for an mmdebstrap hook` };
-  return { toolsRoot, ...reported };
+  if ('refused' in hook) return { toolsRoot, substituted: 0, refused: hook.refused };
+  return { toolsRoot, ...(run.report?.twins ?? { substituted: 0, refused: 'the build stage reported nothing of the twins' }) };
 }
 

@@ -10,7 +10,7 @@ import { planCreateTwins } from '../../core/create/create-twins.ts';
 import type { CreateTwinStep } from '../../core/create/create-twins.ts';
 import { treeFacts } from '../accelerate/accelerate.ts';
 import { ensureTwinPackages, twinFacts } from '../accelerate/twins.ts';
-import { ProcessError, runProcess } from '../process/process.ts';
+import { runChecked } from '../process/process.ts';
 
 /** What the essential hook needs to plan the twins (StageInput.twins). */
 export interface CreateTwinsSetup {
@@ -34,23 +34,18 @@ function hostPath(rootDir: string, path: string): string {
   return `${rootDir.replace(/\/+$/, '')}${path}`;
 }
 
-async function mountCommand(argv: readonly string[], env: Readonly<Record<string, string>>, action: string): Promise<void> {
-  const result = await runProcess(argv, { env });
-  if (result.exitCode !== 0) throw new ProcessError(result, { code: 'CREATE_FAILED', action });
-}
-
 async function apply(rootDir: string, step: CreateTwinStep, env: Readonly<Record<string, string>>): Promise<void> {
   const at = hostPath(rootDir, step.op === 'bind' ? step.target : step.path);
   if (step.op === 'mkdir') mkdirSync(at, { mode: 0o755 });
   else if (step.op === 'symlink') symlinkSync(step.target, at);
-  else await mountCommand(['mount', '--no-canonicalize', '-o', 'bind,ro', step.source, at], env, `bind '${step.source}' on '${at}'`);
+  else await runChecked(['mount', '--no-canonicalize', '-o', 'bind,ro', step.source, at], { code: 'CREATE_FAILED', action: `bind '${step.source}' on '${at}'` }, { env });
 }
 
 async function undo(rootDir: string, step: CreateTwinStep, env: Readonly<Record<string, string>>): Promise<void> {
   const at = hostPath(rootDir, step.op === 'bind' ? step.target : step.path);
   if (step.op === 'mkdir') rmdirSync(at);
   else if (step.op === 'symlink') unlinkSync(at);
-  else await mountCommand(['umount', '--no-canonicalize', at], env, `unmount '${at}'`);
+  else await runChecked(['umount', '--no-canonicalize', at], { code: 'CREATE_FAILED', action: `unmount '${at}'` }, { env });
 }
 
 /** Takes `applied` off, last first; returns the first failure's message (the rest is still tried). */

@@ -95,7 +95,8 @@ function bootstrapRequest(options: CreateOptions, dir: string, started: number):
   if (!isVariant(variant)) throw new UsageError(`parse option '--variant': '${variant}' is not a variant`, { hint: "use 'minbase', 'buildd', 'apt', 'required', 'important' or 'standard'" });
   const mirror = options.mirror ?? DEFAULT_MIRROR;
   if (!/^(https?|file):\/\/\S+$/.test(mirror)) throw new UsageError(`parse option '--mirror': '${mirror}' is not an http(s):// or file:// URL`);
-  const emulate = !guessNativeArches().includes(target.arch.name);
+  const native = guessNativeArches();
+  const emulate = !native.includes(target.arch.name);
   if (emulate && !existsSync(staticEmulatorPath(target.arch))) {
     throw new CrossrootError('CREATE_FAILED', `create root: the static emulator '${staticEmulatorPath(target.arch)}' is missing`, { hint: 'install qemu-user-static' });
   }
@@ -103,17 +104,17 @@ function bootstrapRequest(options: CreateOptions, dir: string, started: number):
   return {
     dir, target, suite, variant, includes: [...(options.includes ?? [])], mirror, tool, emulate,
     force: options.force === true, fresh: options.fresh === true, cacheRoot: options.cacheRoot ?? cacheRoot(), started, onProgress: options.onProgress,
-    twins: twinsSource(options, target.debianArch, suite, emulate), hostEnv: options.env ?? process.env,
+    twins: twinsSource(options, target.debianArch, suite, emulate, native.includes('x86_64')), hostEnv: options.env ?? process.env,
   };
 }
 
 /** The tools root a bootstrap's twins come from, or why it has none. */
-function twinsSource(options: CreateOptions, debianArch: string, suite: string, emulate: boolean): BootstrapRequest['twins'] {
+function twinsSource(options: CreateOptions, debianArch: string, suite: string, emulate: boolean, hostIsX86: boolean): BootstrapRequest['twins'] {
   if (options.twins === false) return { refused: 'turned off (--no-twins)' };
   if (!emulate) return { refused: 'the root runs natively' };
   // The native runtime is mounted read-only at amd64's multiarch paths while the packages install.
   if ((options.includes ?? []).some((name) => /:amd64\b/.test(name))) return { refused: 'an --include package is amd64\'s, whose paths the twins\' runtime holds' };
-  if (!guessNativeArches().includes('x86_64')) return { refused: 'twins are x86-64 programs and the host is not x86-64' };
+  if (!hostIsX86) return { refused: 'twins are x86-64 programs and the host is not x86-64' };
   const arch = acceleratedArch(debianArch);
   if (arch === null) return { refused: `crossroot has no twins for '${debianArch}'` };
   const toolsRoot = existingToolsRoot(suite, options.home);

@@ -9,7 +9,7 @@
 import { chmodSync, closeSync, constants, openSync, writeFileSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { CreateTwinStep } from '../../core/create/create-twins.ts';
-import { ProcessError, runProcess } from '../process/process.ts';
+import { runChecked } from '../process/process.ts';
 import { LineSplitter } from '../process/json-lines.ts';
 import type { CreateTwinsSetup } from './create-twins.ts';
 import { putTwinsOn, takeTwinsOff } from './create-twins.ts';
@@ -42,11 +42,6 @@ export interface TwinsHookServer {
   close(): Promise<{ outcome: TwinsOutcome; failure: string | null }>;
 }
 
-async function command(argv: readonly string[], env: Readonly<Record<string, string>>): Promise<void> {
-  const result = await runProcess(argv, { env });
-  if (result.exitCode !== 0) throw new ProcessError(result, { code: 'CREATE_FAILED', action: argv.join(' ') });
-}
-
 /**
  * Mounts a tmpfs on `hookDir` (in this namespace only), writes the hook and
  * its FIFOs there, and answers its requests until close().
@@ -54,10 +49,10 @@ async function command(argv: readonly string[], env: Readonly<Record<string, str
  */
 export async function serveTwinsHook(hookDir: string, setup: CreateTwinsSetup, env: Readonly<Record<string, string>>,
   log: (line: string) => void): Promise<TwinsHookServer> {
-  await command(['mount', '-t', 'tmpfs', '-o', 'mode=0700,size=64k', 'crossroot-hooks', hookDir], env);
+  await runChecked(['mount', '-t', 'tmpfs', '-o', 'mode=0700,size=64k', 'crossroot-hooks', hookDir], { code: 'CREATE_FAILED', action: `mount the hooks' tmpfs on '${hookDir}'` }, { env });
   writeFileSync(`${hookDir}/${TWINS_HOOK_NAME}`, HOOK_SCRIPT);
   chmodSync(`${hookDir}/${TWINS_HOOK_NAME}`, 0o700);
-  await command(['mkfifo', '-m', '0600', `${hookDir}/request`, `${hookDir}/answer`], env);
+  await runChecked(['mkfifo', '-m', '0600', `${hookDir}/request`, `${hookDir}/answer`], { code: 'CREATE_FAILED', action: 'make the hook\'s FIFOs' }, { env });
   // O_RDWR: neither open waits for the other end, and the answer's reader never meets EOF.
   const requestFd = openSync(`${hookDir}/request`, constants.O_RDWR | constants.O_NONBLOCK);
   const answerFd = openSync(`${hookDir}/answer`, constants.O_RDWR | constants.O_NONBLOCK);
