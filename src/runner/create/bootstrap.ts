@@ -11,6 +11,7 @@ import {
 } from '../../core/create/create-plan.ts';
 import type { BootstrapPlan, BootstrapTool, ProgressState, TargetArch, Variant } from '../../core/create/create-plan.ts';
 import { mountsUnder } from '../host/mounts.ts';
+import { tryLock, withLock } from '../roots/root-lock.ts';
 import type { NamespaceRun } from './build-namespace.ts';
 import { isRoot, removeTree, runInBuildNamespace } from './build-namespace.ts';
 import type { StageInput } from './create-stage.ts';
@@ -122,6 +123,25 @@ interface Build {
   readonly twinsHook: TwinsHookInput | null;
 }
 
+/**
+ * Runs `work` holding the lock of the build's package cache: apt refuses to
+ * run while another apt holds the cache's own lock ("Could not get lock
+ * .../archives/lock"), so creates of the same suite and port take turns.
+ */
+async function withCacheLock<T>(build: Build, work: () => Promise<T>): Promise<T> {
+  const lock = `${build.cache}.lock`;
+  const held = tryLock(lock);
+  if ('release' in held) {
+    try {
+      return await work();
+    } finally {
+      held.release();
+    }
+  }
+  build.progress.stage(`waiting: another create (pid ${String(held.pid)}) uses the package cache of '${build.request.suite}' '${build.request.target.debianArch}'`);
+  return withLock(lock, work);
+}
+
 /** The snapshot's copy when it is current, else the bootstrap itself. */
 async function runBuild(build: Build): Promise<{ run: NamespaceRun; fromSnapshot: boolean }> {
   const { request, partial, plan, snapshot } = build;
@@ -131,12 +151,12 @@ async function runBuild(build: Build): Promise<{ run: NamespaceRun; fromSnapshot
       const copy = await copyTree(join(snapshot, 'root'), partial, abort.setPid);
       if (copy.ok) return { run: copy, fromSnapshot: true };
     }
-    const run = await runInBuildNamespace({
+    const run = await withCacheLock(build, () => runInBuildNamespace({
       register: plan.register,
       binds: [{ source: build.cache, target: join(partial, plan.cacheMountPoint) }],
       commands: plan.commands,
       twins: build.twinsHook,
-    }, { onPid: abort.setPid, onLine: (line) => build.progress.line(line) }, request.hostEnv);
+    }, { onPid: abort.setPid, onLine: (line) => build.progress.line(line) }, request.hostEnv));
     if (abort.signal !== null) {
       await removeTree(partial);
       throw new CrossrootError('CREATE_FAILED', `create root '${request.dir}': interrupted by '${abort.signal}'`);
